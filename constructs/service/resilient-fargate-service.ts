@@ -1,0 +1,429 @@
+import { Annotations, Duration, RemovalPolicy, Size, Token, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
+import { Construct } from 'constructs';
+import { allowCloudWatchLogsToUseKey } from '../common/log-encryption';
+
+/** How the load balancer decides a task is healthy. */
+export interface TargetHealthCheckOptions {
+  /**
+   * Path the load balancer probes: the readiness endpoint, which turns 503 while a task starts or drains.
+   * @default '/health/ready'
+   */
+  readonly path?: string;
+  /**
+   * Time between probes. Interval × unhealthyThreshold is how long a dead task keeps receiving traffic.
+   * @default Duration.seconds(5)
+   */
+  readonly interval?: Duration;
+  /**
+   * Time to wait for an answer; must be shorter than the interval.
+   * @default Duration.seconds(4)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Consecutive successes before a task receives traffic.
+   * @default 2
+   */
+  readonly healthyThreshold?: number;
+  /**
+   * Consecutive failures before a task is taken out of rotation.
+   * @default 2
+   */
+  readonly unhealthyThreshold?: number;
+}
+
+export interface ResilientFargateServiceProps {
+  /** Network to run in. */
+  readonly vpc: ec2.IVpc;
+  /**
+   * Subnets for the tasks: private, one per Availability Zone.
+   * @default - the VPC's private subnets with egress
+   */
+  readonly taskSubnets?: ec2.SubnetSelection;
+  /**
+   * Subnets for the internet-facing load balancer.
+   * @default - the VPC's public subnets
+   */
+  readonly loadBalancerSubnets?: ec2.SubnetSelection;
+  /** Container image of the service. */
+  readonly image: ecs.ContainerImage;
+  /**
+   * Port the container listens on.
+   * @default 8080
+   */
+  readonly containerPort?: number;
+  /**
+   * Command of the container health check, run inside the container (liveness, not readiness:
+   * a failing container is replaced, so it must not depend on the database).
+   * @default - `curl -fsS http://localhost:<port>/health/live`
+   */
+  readonly livenessCommand?: string[];
+  /**
+   * Load balancer health check.
+   * @default - readiness path every 5 s, 4 s timeout, 2 to become healthy, 2 to become unhealthy
+   */
+  readonly healthCheck?: TargetHealthCheckOptions;
+  /**
+   * Time the load balancer keeps in-flight requests of a deregistered task alive.
+   * @default Duration.seconds(30)
+   */
+  readonly deregistrationDelay?: Duration;
+  /**
+   * Time between SIGTERM and SIGKILL. Must cover the service's own drain after SIGTERM. Fargate allows 2-120 s.
+   * @default Duration.seconds(30)
+   */
+  readonly stopTimeout?: Duration;
+  /**
+   * CPU units of a task.
+   * @default 512
+   */
+  readonly cpu?: number;
+  /**
+   * Memory of a task in MiB.
+   * @default 1024
+   */
+  readonly memoryLimitMiB?: number;
+  /**
+   * CPU architecture the image is built for.
+   * @default ecs.CpuArchitecture.X86_64
+   */
+  readonly cpuArchitecture?: ecs.CpuArchitecture;
+  /**
+   * Tasks running at all times; at least one per Availability Zone.
+   * @default 3
+   */
+  readonly desiredCount?: number;
+  /**
+   * Autoscaling ceiling.
+   * @default - four times the desired count
+   */
+  readonly maxCount?: number;
+  /**
+   * Average CPU utilisation autoscaling keeps the tasks at.
+   * @default 60
+   */
+  readonly targetCpuUtilizationPercent?: number;
+  /**
+   * Requests per task per minute autoscaling keeps the tasks at.
+   * @default 1000
+   */
+  readonly requestsPerTargetPerMinute?: number;
+  /**
+   * Plain environment of the container. Never secrets: pass those in `secrets`.
+   * @default - none
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * Secrets injected into the container at start (Secrets Manager or SSM).
+   * @default - none
+   */
+  readonly secrets?: Record<string, ecs.Secret>;
+  /**
+   * Certificate for the HTTPS listener. Without one the load balancer serves plain HTTP.
+   * @default - HTTP only, with a synth warning
+   */
+  readonly certificate?: ICertificate;
+  /**
+   * Key that encrypts the container log group.
+   * @default - a new customer-managed key with rotation
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Retention of the container logs.
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Days load balancer access logs are kept.
+   * @default 90
+   */
+  readonly accessLogExpirationDays?: number;
+  /**
+   * Protect the load balancer from deletion.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+}
+
+const PORT_RANGE = { min: 1, max: 65535 };
+
+/**
+ * A Fargate service spread over every Availability Zone of the network behind an internet-facing
+ * Application Load Balancer, with fast health checks, fast draining, rolling deployments that never
+ * drop below the desired count and roll back on failure, and autoscaling on CPU and requests.
+ */
+export class ResilientFargateService extends Construct {
+  public readonly cluster: ecs.Cluster;
+  public readonly taskDefinition: ecs.FargateTaskDefinition;
+  public readonly container: ecs.ContainerDefinition;
+  public readonly service: ecs.FargateService;
+  public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  /** The listener that forwards to the service (HTTPS with a certificate, HTTP otherwise). */
+  public readonly listener: elbv2.ApplicationListener;
+  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  public readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
+  public readonly serviceSecurityGroup: ec2.SecurityGroup;
+  public readonly logGroup: logs.LogGroup;
+  public readonly accessLogBucket: s3.Bucket;
+  public readonly scaling: ecs.ScalableTaskCount;
+  /** Tasks running at all times. */
+  public readonly desiredCount: number;
+
+  constructor(scope: Construct, id: string, props: ResilientFargateServiceProps) {
+    super(scope, id);
+
+    const containerPort = props.containerPort ?? 8080;
+    const healthPath = props.healthCheck?.path ?? '/health/ready';
+    const interval = props.healthCheck?.interval ?? Duration.seconds(5);
+    const timeout = props.healthCheck?.timeout ?? Duration.seconds(4);
+    const healthyThreshold = props.healthCheck?.healthyThreshold ?? 2;
+    const unhealthyThreshold = props.healthCheck?.unhealthyThreshold ?? 2;
+    const deregistrationDelay = props.deregistrationDelay ?? Duration.seconds(30);
+    const stopTimeout = props.stopTimeout ?? Duration.seconds(30);
+    const cpu = props.cpu ?? 512;
+    const memoryLimitMiB = props.memoryLimitMiB ?? 1024;
+    const desiredCount = props.desiredCount ?? 3;
+    const maxCount = props.maxCount ?? desiredCount * 4;
+    const targetCpu = props.targetCpuUtilizationPercent ?? 60;
+    const requestsPerTarget = props.requestsPerTargetPerMinute ?? 1000;
+    const taskSubnets = props.taskSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    const loadBalancerSubnets = props.loadBalancerSubnets ?? { subnetType: ec2.SubnetType.PUBLIC };
+    const livenessCommand = props.livenessCommand ?? ['CMD-SHELL', `curl -fsS http://localhost:${containerPort}/health/live || exit 1`];
+    const accessLogExpirationDays = props.accessLogExpirationDays ?? 90;
+    const deletionProtection = props.deletionProtection ?? true;
+
+    // Validate early, skipping tokens: a message that names the prop, the value and what is allowed.
+    const zoneCount = props.vpc.selectSubnets(taskSubnets).availabilityZones.length;
+    checkInt('containerPort', containerPort, PORT_RANGE.min, PORT_RANGE.max);
+    checkInt('healthCheck.healthyThreshold', healthyThreshold, 2, 10);
+    checkInt('healthCheck.unhealthyThreshold', unhealthyThreshold, 2, 10);
+    checkSeconds('healthCheck.interval', interval, 5, 300);
+    checkSeconds('healthCheck.timeout', timeout, 2, 120);
+    if (!interval.isUnresolved() && !timeout.isUnresolved() && timeout.toSeconds() >= interval.toSeconds()) {
+      throw new Error(`healthCheck.timeout must be shorter than healthCheck.interval (${interval.toSeconds()} s), got ${timeout.toSeconds()} s`);
+    }
+    checkSeconds('deregistrationDelay', deregistrationDelay, 0, 3600);
+    checkSeconds('stopTimeout', stopTimeout, 2, 120);
+    checkInt('desiredCount', desiredCount, 1, 5000);
+    if (!Token.isUnresolved(desiredCount) && desiredCount < zoneCount) {
+      throw new Error(
+        `desiredCount must be at least the number of Availability Zones of the task subnets (${zoneCount}) so every zone runs a task, got ${desiredCount}`,
+      );
+    }
+    checkInt('maxCount', maxCount, desiredCount, 5000);
+    checkInt('targetCpuUtilizationPercent', targetCpu, 10, 90);
+    checkInt('requestsPerTargetPerMinute', requestsPerTarget, 1, 1_000_000);
+    checkInt('accessLogExpirationDays', accessLogExpirationDays, 1, 3650);
+    if (zoneCount < 2) {
+      Annotations.of(this).addWarningV2('ha:singleZoneService', `the task subnets span ${zoneCount} Availability Zone: the service does not survive the loss of that zone`);
+    }
+
+    const encryptionKey =
+      props.encryptionKey ??
+      new kms.Key(this, 'Key', { description: 'Encrypts the service logs', enableKeyRotation: true, removalPolicy: RemovalPolicy.RETAIN });
+    allowCloudWatchLogsToUseKey(encryptionKey);
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: props.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENHANCED,
+    });
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      encryptionKey,
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+      cpu,
+      memoryLimitMiB,
+      runtimePlatform: {
+        cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
+    });
+    // The root filesystem is read-only; /tmp is the one writable place, on task storage.
+    this.taskDefinition.addVolume({ name: 'tmp' });
+
+    this.container = this.taskDefinition.addContainer('App', {
+      image: props.image,
+      essential: true,
+      readonlyRootFilesystem: true,
+      user: '1000:1000',
+      portMappings: [{ containerPort, protocol: ecs.Protocol.TCP }],
+      environment: props.environment,
+      secrets: props.secrets,
+      stopTimeout,
+      healthCheck: {
+        command: livenessCommand,
+        interval: Duration.seconds(10),
+        timeout: Duration.seconds(5),
+        retries: 3,
+        startPeriod: Duration.seconds(30),
+      },
+      logging: ecs.LogDrivers.awsLogs({
+        logGroup: this.logGroup,
+        streamPrefix: 'app',
+        // Never block the application on a slow log pipeline; the buffer absorbs bursts.
+        mode: ecs.AwsLogDriverMode.NON_BLOCKING,
+        maxBufferSize: Size.mebibytes(25),
+      }),
+    });
+    this.container.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
+    const executionPolicy = this.taskDefinition.executionRole?.node.tryFindChild('DefaultPolicy');
+    if (executionPolicy) {
+      Validations.of(executionPolicy).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason: 'ecr:GetAuthorizationToken has no resource-level permissions (IAM reference for Amazon ECR); every other action of the execution role is scoped to one repository or log group',
+      });
+    }
+
+    this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Internet-facing load balancer: HTTP and HTTPS in, the service port out',
+      allowAllOutbound: false,
+    });
+    this.serviceSecurityGroup = new ec2.SecurityGroup(this, 'ServiceSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Service tasks: only the load balancer may connect',
+      allowAllOutbound: true,
+    });
+    this.loadBalancerSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS from the internet');
+    this.loadBalancerSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP from the internet (redirected or served)');
+    Validations.of(this.loadBalancerSecurityGroup).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-EC23',
+      reason: 'internet-facing load balancer: it must accept 80 and 443 from any address; it accepts no other port and forwards only to the service port',
+    });
+    this.serviceSecurityGroup.addIngressRule(this.loadBalancerSecurityGroup, ec2.Port.tcp(containerPort), 'Traffic and health checks from the load balancer');
+    this.loadBalancerSecurityGroup.addEgressRule(this.serviceSecurityGroup, ec2.Port.tcp(containerPort), 'Forward to the service tasks');
+
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount,
+      vpcSubnets: taskSubnets,
+      securityGroups: [this.serviceSecurityGroup],
+      assignPublicIp: false,
+      // Never fewer healthy tasks than desired during a deployment; new ones start beside the old.
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      circuitBreaker: { enable: true, rollback: true },
+      healthCheckGracePeriod: Duration.seconds(60),
+      enableECSManagedTags: true,
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+    });
+    // Moves tasks back into a zone that recovers, so one zone does not end up carrying the service.
+    (this.service.node.defaultChild as ecs.CfnService).availabilityZoneRebalancing = 'ENABLED';
+
+    this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
+      // Load balancer access logs support SSE-S3 only, not SSE-KMS.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      lifecycleRules: [
+        { expiration: Duration.days(accessLogExpirationDays), noncurrentVersionExpiration: Duration.days(7) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.accessLogBucket).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-S1',
+      reason: 'this bucket holds the load balancer access logs, which record every request; logging access to the log bucket itself would need a further bucket with the same finding',
+    });
+
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc: props.vpc,
+      vpcSubnets: loadBalancerSubnets,
+      internetFacing: true,
+      securityGroup: this.loadBalancerSecurityGroup,
+      dropInvalidHeaderFields: true,
+      deletionProtection,
+      http2Enabled: true,
+    });
+    // Lets ARC zonal shift (manual or autoshift) move traffic out of an impaired zone.
+    this.loadBalancer.setAttribute('zonal_shift.config.enabled', 'true');
+    this.loadBalancer.logAccessLogs(this.accessLogBucket, 'alb');
+
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+      vpc: props.vpc,
+      port: containerPort,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.IP,
+      deregistrationDelay,
+      healthCheck: {
+        path: healthPath,
+        protocol: elbv2.Protocol.HTTP,
+        interval,
+        timeout,
+        healthyThresholdCount: healthyThreshold,
+        unhealthyThresholdCount: unhealthyThreshold,
+        healthyHttpCodes: '200',
+      },
+      targets: [this.service],
+    });
+
+    if (props.certificate) {
+      this.listener = this.loadBalancer.addListener('Https', {
+        port: 443,
+        protocol: elbv2.ApplicationProtocol.HTTPS,
+        certificates: [props.certificate],
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        open: false,
+        defaultTargetGroups: [this.targetGroup],
+      });
+      this.loadBalancer.addListener('HttpRedirect', {
+        port: 80,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        open: false,
+        defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
+      });
+    } else {
+      Annotations.of(this).addWarningV2(
+        'ha:httpOnly',
+        'no certificate given: the load balancer serves plain HTTP on port 80. Set certificateArn to serve HTTPS and redirect HTTP.',
+      );
+      this.listener = this.loadBalancer.addListener('Http', {
+        port: 80,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        open: false,
+        defaultTargetGroups: [this.targetGroup],
+      });
+    }
+
+    this.desiredCount = desiredCount;
+    this.scaling = this.service.autoScaleTaskCount({ minCapacity: desiredCount, maxCapacity: maxCount });
+    this.scaling.scaleOnCpuUtilization('Cpu', {
+      targetUtilizationPercent: targetCpu,
+      scaleOutCooldown: Duration.seconds(60),
+      scaleInCooldown: Duration.seconds(300),
+    });
+    this.scaling.scaleOnRequestCount('Requests', {
+      requestsPerTarget,
+      targetGroup: this.targetGroup,
+      scaleOutCooldown: Duration.seconds(60),
+      scaleInCooldown: Duration.seconds(300),
+    });
+  }
+}
+
+function checkInt(prop: string, value: number, min: number, max: number): void {
+  if (Token.isUnresolved(value)) return;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${prop} must be an integer between ${min} and ${max}, got ${value}`);
+  }
+}
+
+function checkSeconds(prop: string, value: Duration, min: number, max: number): void {
+  if (value.isUnresolved()) return;
+  const seconds = value.toSeconds();
+  if (seconds < min || seconds > max) {
+    throw new Error(`${prop} must be between ${min} and ${max} seconds, got ${seconds} s`);
+  }
+}
