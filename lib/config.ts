@@ -52,7 +52,7 @@ export class ConfigError extends Error {
 
 /** Fargate's valid CPU units and the memory (MiB) each allows. */
 const FARGATE_MEMORY: Record<number, { min: number; max: number; step: number; extra?: number[] }> = {
-  256: { min: 512, max: 2048, step: 1024, extra: [512] },
+  256: { min: 1024, max: 2048, step: 1024, extra: [512] },
   512: { min: 1024, max: 4096, step: 1024 },
   1024: { min: 2048, max: 8192, step: 1024 },
   2048: { min: 4096, max: 16384, step: 1024 },

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, fargateMemoryOptions, parseConfig } from '../../lib/config';
+import { cdkJsonContext } from '../support/synth';
+
+describe('parseConfig', () => {
+  it('fills every default when given nothing', () => {
+    const config = parseConfig(undefined);
+    expect(config).toMatchObject({
+      primaryRegion: 'us-east-1',
+      drRegion: 'us-west-2',
+      availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+      natGateways: 3,
+      service: { cpu: 512, memoryMiB: 1024, desiredCount: 3, maxCount: 12 },
+    });
+    expect(config.certificateArn).toBeUndefined();
+    expect(config.alarmEmail).toBeUndefined();
+  });
+
+  it('accepts the cdk.json defaults unchanged', () => {
+    const raw = cdkJsonContext().ha as Record<string, unknown>;
+    const config = parseConfig(raw);
+    expect(config.primaryRegion).toBe(raw.primaryRegion);
+    expect(config.availabilityZones).toEqual(raw.availabilityZones);
+  });
+
+  it('parses a JSON string, as `-c ha=...` passes it', () => {
+    const config = parseConfig('{"primaryRegion":"eu-west-1","drRegion":"eu-central-1"}');
+    expect(config.primaryRegion).toBe('eu-west-1');
+    expect(config.availabilityZones).toEqual(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);
+  });
+
+  it('derives desired count from the zone count when only zones are given', () => {
+    const config = parseConfig({ availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d'] });
+    expect(config.service.desiredCount).toBe(4);
+    expect(config.natGateways).toBe(4);
+  });
+
+  it('accepts an ACM certificate in the primary region and an e-mail', () => {
+    const config = parseConfig({
+      certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abcd-1234',
+      alarmEmail: 'oncall@example.com',
+    });
+    expect(config.certificateArn).toContain(':certificate/');
+    expect(config.alarmEmail).toBe('oncall@example.com');
+  });
+
+  describe('rejects bad values with a message naming the key, the value and what is allowed', () => {
+    const cases: Array<[string, unknown, RegExp]> = [
+      ['unparseable JSON', '{nope', /context "ha" must be a JSON object/],
+      ['a non-object', 42, /context "ha" must be an object, got 42/],
+      ['DR region equal to the primary', { drRegion: 'us-east-1' }, /drRegion must differ from primaryRegion \(both are "us-east-1"\)/],
+      ['a malformed region', { primaryRegion: 'mars-1' }, /primaryRegion must be an AWS region name .* got "mars-1"/],
+      ['fewer than 2 zones', { availabilityZones: ['us-east-1a'] }, /availabilityZones must list at least 2 zones .* got 1/],
+      ['duplicate zones', { availabilityZones: ['us-east-1a', 'us-east-1a', 'us-east-1b'] }, /availabilityZones must not repeat a zone, got "us-east-1a" twice/],
+      ['a zone outside the region', { availabilityZones: ['us-east-1a', 'us-west-2b'] }, /availabilityZones must be zones of primaryRegion "us-east-1" .* got "us-west-2b"/],
+      ['zones not a list', { availabilityZones: 'us-east-1a' }, /availabilityZones must be a list of zone names/],
+      ['no NAT gateway', { natGateways: 0 }, /natGateways must be an integer between 1 and 3, got 0/],
+      ['more NAT gateways than zones', { natGateways: 4 }, /natGateways must be an integer between 1 and 3, got 4/],
+      ['an invalid Fargate CPU', { service: { cpu: 300 } }, /service.cpu must be one of 256, 512, .* got 300/],
+      ['memory that does not fit the CPU', { service: { cpu: 256, memoryMiB: 4096 } }, /service.memoryMiB must be a Fargate size for 256 CPU units .* got 4096/],
+      ['desired count below the zone count', { service: { desiredCount: 2 } }, /service.desiredCount must be at least the number of Availability Zones \(3\) .* got 2/],
+      ['a fractional desired count', { service: { desiredCount: 3.5 } }, /service.desiredCount must be an integer between 1 and 1000, got 3.5/],
+      ['max count below desired', { service: { desiredCount: 6, maxCount: 4 } }, /service.maxCount must be at least service.desiredCount \(6\), got 4/],
+      ['a string where a number belongs', { service: { cpu: '512' } }, /service.cpu must be an integer between 256 and 16384, got "512"/],
+      ['a certificate that is not an ACM ARN', { certificateArn: 'my-cert' }, /certificateArn must be an ACM certificate ARN .* got "my-cert"/],
+      ['a certificate in another region', { certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abcd' }, /certificateArn must be in primaryRegion "us-east-1" .* "eu-west-1"/],
+      ['a malformed e-mail', { alarmEmail: 'oncall' }, /alarmEmail must be an e-mail address, got "oncall"/],
+    ];
+    it.each(cases)('%s', (_name, input, message) => {
+      expect(() => parseConfig(input)).toThrow(ConfigError);
+      expect(() => parseConfig(input)).toThrow(message);
+    });
+  });
+});
+
+describe('fargateMemoryOptions', () => {
+  it('lists the sizes Fargate documents for a CPU value', () => {
+    expect(fargateMemoryOptions(256)).toEqual([512, 1024, 2048]);
+    expect(fargateMemoryOptions(512)).toEqual([1024, 2048, 3072, 4096]);
+    expect(fargateMemoryOptions(1024)[0]).toBe(2048);
+    expect(fargateMemoryOptions(1024).at(-1)).toBe(8192);
+  });
+
+  it('returns nothing for a CPU value Fargate does not offer', () => {
+    expect(fargateMemoryOptions(300)).toEqual([]);
+  });
+});

@@ -1,0 +1,141 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEREGISTRATION_DELAY_SECONDS, DRAIN_SECONDS, HEALTH_PATHS, SERVICE_PORT, STOP_TIMEOUT_SECONDS } from '../../app/src/contract';
+import { buildApp, HaApp } from '../../lib/app';
+import { newApp } from '../support/synth';
+
+/** The primary stack exactly as `cdk synth` builds it: cdk.json context, config defaults, AwsSolutions registered. */
+describe('PrimaryStack (default config)', () => {
+  let app: App;
+  let built: HaApp;
+  let template: Template;
+  let synthError: unknown;
+
+  beforeAll(() => {
+    app = newApp();
+    built = buildApp(app);
+    try {
+      app.synth();
+    } catch (err) {
+      synthError = err;
+    }
+    template = Template.fromStack(built.primary);
+  });
+
+  it('synthesises with AwsSolutions checks and CloudFormation Validate and no unacknowledged finding', () => {
+    expect(synthError).toBeUndefined();
+  });
+
+  it('is in the configured primary region', () => {
+    expect(built.primary.region).toBe(built.config.primaryRegion);
+  });
+
+  it('matches the snapshot', () => {
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+
+  it('runs at least 3 tasks over at least 3 zones', () => {
+    const [service] = Object.values(template.findResources('AWS::ECS::Service'));
+    expect(service.Properties.DesiredCount).toBeGreaterThanOrEqual(3);
+    const subnets = service.Properties.NetworkConfiguration.AwsvpcConfiguration.Subnets as Array<{ Ref: string }>;
+    const zones = new Set(subnets.map((s) => template.toJSON().Resources[s.Ref].Properties.AvailabilityZone));
+    expect(zones.size).toBeGreaterThanOrEqual(3);
+  });
+
+  it('takes health checks, drain and stop timing from the service contract', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Port: SERVICE_PORT,
+      HealthCheckPath: HEALTH_PATHS.ready,
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: String(DEREGISTRATION_DELAY_SECONDS) }]),
+    });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({
+          StopTimeout: STOP_TIMEOUT_SECONDS,
+          HealthCheck: Match.objectLike({ Command: ['CMD', 'node', 'dist/healthcheck.js'] }),
+          PortMappings: [Match.objectLike({ ContainerPort: SERVICE_PORT })],
+        }),
+      ],
+    });
+  });
+
+  it('keeps the drain timing consistent: the service drains for less than the load balancer waits, and stops before SIGKILL', () => {
+    expect(DRAIN_SECONDS).toBeLessThan(DEREGISTRATION_DELAY_SECONDS);
+    expect(STOP_TIMEOUT_SECONDS).toBeGreaterThan(DRAIN_SECONDS);
+    expect(STOP_TIMEOUT_SECONDS).toBeLessThanOrEqual(120);
+  });
+
+  it('detects a dead task within 10 s and marks it healthy again within 3 checks', () => {
+    const [tg] = Object.values(template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'));
+    expect(tg.Properties.HealthCheckIntervalSeconds * tg.Properties.UnhealthyThresholdCount).toBeLessThanOrEqual(10);
+    expect(tg.Properties.HealthyThresholdCount).toBeLessThanOrEqual(3);
+  });
+
+  it('has a NAT gateway in each of the three zones and flow logs', () => {
+    template.resourceCountIs('AWS::EC2::NatGateway', 3);
+    template.resourceCountIs('AWS::EC2::FlowLog', 1);
+  });
+
+  it('spreads the load balancer over three zones with zonal shift, access logs and invalid-header dropping', () => {
+    const [lb] = Object.values(template.findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'));
+    expect(lb.Properties.Subnets).toHaveLength(3);
+    const attrs = Object.fromEntries(lb.Properties.LoadBalancerAttributes.map((a: { Key: string; Value: string }) => [a.Key, a.Value]));
+    expect(attrs['zonal_shift.config.enabled']).toBe('true');
+    expect(attrs['access_logs.s3.enabled']).toBe('true');
+    expect(attrs['routing.http.drop_invalid_header_fields.enabled']).toBe('true');
+  });
+
+  it('scales with a floor of the desired count and at least one policy', () => {
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: built.config.service.desiredCount });
+    expect(Object.keys(template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy')).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('builds the image from app/Dockerfile, for the task architecture, from app sources and manifests only', () => {
+    const assembly = app.synth();
+    const assets = JSON.parse(readFileSync(path.join(assembly.directory, `${built.primary.artifactId}.assets.json`), 'utf8'));
+    const images = Object.values(assets.dockerImages) as Array<{ source: { directory: string; dockerFile: string; platform: string } }>;
+    expect(images).toHaveLength(1);
+    expect(images[0].source).toMatchObject({ dockerFile: 'app/Dockerfile', platform: 'linux/amd64' });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RuntimePlatform: { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' },
+    });
+    // The staged build context holds the app and the lock file, never tests, docs or infrastructure code.
+    const staged = listFiles(path.join(assembly.directory, images[0].source.directory));
+    expect(staged).toEqual(expect.arrayContaining(['app/Dockerfile', 'app/package.json', 'app/src/server.ts', 'app/src/contract.ts', 'package-lock.json', 'package.json']));
+    expect(staged.filter((f) => !/^(app\/(src\/|package\.json|tsconfig[^/]*\.json|Dockerfile)|package(-lock)?\.json$)/.test(f))).toEqual([]);
+  });
+});
+
+function listFiles(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? listFiles(path.join(dir, entry.name), `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`],
+  );
+}
+
+describe('PrimaryStack with overrides', () => {
+  it('follows the region, zones and sizes given with -c ha=...', () => {
+    const app = newApp({
+      ha: JSON.stringify({
+        primaryRegion: 'eu-west-1',
+        drRegion: 'eu-central-1',
+        availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+        service: { cpu: 1024, memoryMiB: 2048, desiredCount: 4, maxCount: 8 },
+      }),
+    });
+    const { primary } = buildApp(app);
+    const template = Template.fromStack(primary);
+    expect(primary.region).toBe('eu-west-1');
+    template.resourceCountIs('AWS::EC2::NatGateway', 2);
+    template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 4 });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', { Cpu: '1024', Memory: '2048' });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 4, MaxCapacity: 8 });
+  });
+
+  it('fails synthesis with the config message for a bad value', () => {
+    const app = newApp({ ha: { drRegion: 'us-east-1' } });
+    expect(() => buildApp(app)).toThrow(/drRegion must differ from primaryRegion/);
+  });
+});
