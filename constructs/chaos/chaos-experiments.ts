@@ -1,0 +1,357 @@
+import { Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { acknowledgeWildcardResources } from '../common/acknowledge';
+import { allowCloudWatchLogsToUseKey } from '../common/log-encryption';
+import { FisExperiment } from './fis-experiment';
+import { cronProblem, durationProblem, isKnownTimeZone, isoDuration } from './schedule-rules';
+
+/** The experiments this construct knows. */
+export type ExperimentName = 'taskLoss' | 'databaseFailover' | 'azLoss';
+
+/** The database to fail over: a Multi-AZ DB instance or a Multi-AZ DB cluster. */
+export interface ChaosDatabaseTarget {
+  /** ARN of the Multi-AZ DB instance (`arn:aws:rds:...:db:name`). Give this or `clusterArn`. */
+  readonly instanceArn?: string;
+  /** ARN of the Multi-AZ DB cluster (`arn:aws:rds:...:cluster:name`). Give this or `instanceArn`. */
+  readonly clusterArn?: string;
+}
+
+/** The zone to cut off and its subnets. */
+export interface ChaosZoneTarget {
+  /** Availability Zone to isolate, such as `us-east-1a`. */
+  readonly availabilityZone: string;
+  /** Subnets whose connectivity is cut: the zone's task and database subnets. */
+  readonly subnets: ec2.ISubnet[];
+  /** The VPC of the subnets: the temporary network ACL is created in it. */
+  readonly vpc: ec2.IVpc;
+}
+
+/** When the experiments run. */
+export interface ChaosScheduleOptions {
+  /**
+   * Run the experiments on a schedule. Off, they are templates started by hand.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * Which experiments run on the schedule.
+   * @default - every experiment this construct built
+   */
+  readonly experiments?: ExperimentName[];
+  /**
+   * EventBridge Scheduler cron expression per experiment, in `timeZone`. Business hours on a weekday,
+   * staggered, so people are there to watch and one experiment never overlaps another.
+   * @default - taskLoss Tue 10:00, databaseFailover Wed 10:00, azLoss Thu 10:00
+   */
+  readonly cron?: Partial<Record<ExperimentName, string>>;
+  /**
+   * IANA time zone of the cron expressions.
+   * @default 'America/New_York'
+   */
+  readonly timeZone?: string;
+  /**
+   * Window in which the scheduler may start the experiment after its time (spreads load, tolerates throttling).
+   * @default Duration.minutes(15)
+   */
+  readonly flexibleWindow?: Duration;
+}
+
+export interface ChaosExperimentsProps {
+  /** Alarms that stop every experiment when they fire: the SLO page alarm. One to five. */
+  readonly stopConditionAlarms: cloudwatch.IAlarm[];
+  /** The service whose tasks are stopped. */
+  readonly service: ecs.IBaseService;
+  /**
+   * Tasks stopped by the task-loss experiment.
+   * @default 1
+   */
+  readonly tasksToStop?: number;
+  /**
+   * The database to fail over.
+   * @default - no database failover experiment
+   */
+  readonly database?: ChaosDatabaseTarget;
+  /**
+   * The zone whose subnets lose connectivity.
+   * @default - no AZ loss experiment
+   */
+  readonly zone?: ChaosZoneTarget;
+  /**
+   * How long the zone stays cut off, in minutes (1 to 720).
+   * @default 5
+   */
+  readonly zoneOutageMinutes?: number;
+  /** @default - scheduled, see ChaosScheduleOptions */
+  readonly schedule?: ChaosScheduleOptions;
+  /**
+   * Key for the experiment log group and the dead-letter queue.
+   * @default - a new customer-managed key with rotation
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Retention of the experiment logs.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+const DEFAULT_CRON: Record<ExperimentName, string> = {
+  taskLoss: 'cron(0 10 ? * TUE *)',
+  databaseFailover: 'cron(0 10 ? * WED *)',
+  azLoss: 'cron(0 10 ? * THU *)',
+};
+
+/**
+ * The standing chaos experiments of the service: lose tasks, fail the database over, lose a zone.
+ * Each stops on the SLO page alarm, logs to an encrypted log group, and runs weekly in business hours
+ * from EventBridge Scheduler with retries and a dead-letter queue.
+ */
+export class ChaosExperiments extends Construct {
+  public readonly experiments: Partial<Record<ExperimentName, FisExperiment>> = {};
+  public readonly logGroup: logs.LogGroup;
+  public readonly schedules: Partial<Record<ExperimentName, scheduler.Schedule>> = {};
+  /** Receives schedule invocations that failed after every retry. @default - none when the schedule is off */
+  public readonly deadLetterQueue?: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: ChaosExperimentsProps) {
+    super(scope, id);
+
+    const tasksToStop = props.tasksToStop ?? 1;
+    const zoneOutageMinutes = props.zoneOutageMinutes ?? 5;
+    const scheduleEnabled = props.schedule?.enabled ?? true;
+    const timeZone = props.schedule?.timeZone ?? 'America/New_York';
+    const flexibleWindow = props.schedule?.flexibleWindow ?? Duration.minutes(15);
+    const cron = { ...DEFAULT_CRON, ...props.schedule?.cron };
+
+    if (!Number.isInteger(tasksToStop) || tasksToStop < 1) {
+      throw new Error(`tasksToStop must be a whole number of at least 1, got ${tasksToStop}`);
+    }
+    const durationIssue = durationProblem(zoneOutageMinutes);
+    if (durationIssue) throw new Error(`zoneOutageMinutes ${durationIssue}, got ${zoneOutageMinutes}`);
+    if (!isKnownTimeZone(timeZone)) {
+      throw new Error(`schedule.timeZone must be an IANA time zone name such as "America/New_York" or "Europe/Berlin", got "${timeZone}"`);
+    }
+    for (const [name, expression] of Object.entries(cron)) {
+      const issue = cronProblem(expression);
+      if (issue) throw new Error(`schedule.cron.${name} ${issue}, got "${expression}"`);
+    }
+    if (props.database && Boolean(props.database.instanceArn) === Boolean(props.database.clusterArn)) {
+      throw new Error('database must give exactly one of instanceArn and clusterArn');
+    }
+    if (props.zone && props.zone.subnets.length === 0) {
+      throw new Error(`zone.subnets must list the subnets of ${props.zone.availabilityZone} to cut off, got none`);
+    }
+
+    const stack = Stack.of(this);
+    const encryptionKey =
+      props.encryptionKey ??
+      new kms.Key(this, 'Key', { description: 'Encrypts the chaos experiment logs and dead letters', enableKeyRotation: true, removalPolicy: RemovalPolicy.RETAIN });
+    allowCloudWatchLogsToUseKey(encryptionKey);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      encryptionKey,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const common = { stopConditionAlarms: props.stopConditionAlarms, logGroup: this.logGroup };
+    const cluster = props.service.cluster;
+
+    this.experiments.taskLoss = new FisExperiment(this, 'TaskLoss', {
+      ...common,
+      description: `Stop ${tasksToStop} task(s) of the service. Hypothesis: the load balancer routes around them within 10 s, ECS replaces them, and the availability SLO holds.`,
+      targets: {
+        ServiceTasks: {
+          resourceType: 'aws:ecs:task',
+          selectionMode: `COUNT(${tasksToStop})`,
+          parameters: { cluster: cluster.clusterName, service: props.service.serviceName },
+        },
+      },
+      actions: {
+        StopTasks: { actionId: 'aws:ecs:stop-task', description: 'Stop tasks as a crash or host loss would', targets: { Tasks: 'ServiceTasks' } },
+      },
+      wildcardReason: 'task IDs are assigned at run time, so StopTask is scoped to the tasks of this cluster (task/<cluster>/*); ListTasks has no resource type and is conditioned on this cluster',
+      permissions: [
+        new iam.PolicyStatement({
+          sid: 'StopServiceTasks',
+          actions: ['ecs:StopTask', 'ecs:DescribeTasks'],
+          resources: [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${cluster.clusterName}/*` })],
+        }),
+        new iam.PolicyStatement({
+          sid: 'FindServiceTasks',
+          actions: ['ecs:ListTasks'],
+          resources: ['*'],
+          conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+        }),
+      ],
+    });
+
+    if (props.database) {
+      const { instanceArn, clusterArn } = props.database;
+      this.experiments.databaseFailover = new FisExperiment(this, 'DatabaseFailover', {
+        ...common,
+        description:
+          'Fail the database over to its standby. Hypothesis: the service rides through the 60-120 s failover with fast 503s and retries, no acknowledged write is lost, and the availability SLO holds.',
+        targets: instanceArn
+          ? { Database: { resourceType: 'aws:rds:db', selectionMode: 'ALL', resourceArns: [instanceArn] } }
+          : { Database: { resourceType: 'aws:rds:cluster', selectionMode: 'ALL', resourceArns: [clusterArn!] } },
+        actions: instanceArn
+          ? {
+              Failover: {
+                actionId: 'aws:rds:reboot-db-instances',
+                description: 'Reboot the Multi-AZ instance with failover to the standby',
+                parameters: { forceFailover: 'true' },
+                targets: { DBInstances: 'Database' },
+              },
+            }
+          : {
+              Failover: { actionId: 'aws:rds:failover-db-cluster', description: 'Fail the Multi-AZ cluster over to a reader', targets: { Clusters: 'Database' } },
+            },
+        permissions: [
+          new iam.PolicyStatement({
+            sid: 'FailOverDatabase',
+            actions: instanceArn ? ['rds:RebootDBInstance', 'rds:DescribeDBInstances'] : ['rds:FailoverDBCluster', 'rds:DescribeDBClusters'],
+            resources: [instanceArn ?? clusterArn!],
+          }),
+        ],
+      });
+    }
+
+    if (props.zone) {
+      const subnetArns = props.zone.subnets.map((subnet) =>
+        stack.formatArn({ service: 'ec2', resource: 'subnet', resourceName: subnet.subnetId }),
+      );
+      const networkAclArn = stack.formatArn({ service: 'ec2', resource: 'network-acl', resourceName: '*' });
+      this.experiments.azLoss = new FisExperiment(this, 'AzLoss', {
+        ...common,
+        description: `Cut all network traffic of the task and database subnets in ${props.zone.availabilityZone} for ${zoneOutageMinutes} min. Hypothesis: the load balancer stops sending to that zone within 10 s, the other zones carry the load, the database fails over if its primary is there, and the availability SLO holds.`,
+        targets: {
+          ZoneSubnets: { resourceType: 'aws:ec2:subnet', selectionMode: 'ALL', resourceArns: subnetArns },
+        },
+        actions: {
+          DisruptZone: {
+            actionId: 'aws:network:disrupt-connectivity',
+            description: `Deny all traffic in and out of the ${props.zone.availabilityZone} subnets`,
+            parameters: { scope: 'all', duration: isoDuration(zoneOutageMinutes) },
+            targets: { Subnets: 'ZoneSubnets' },
+          },
+        },
+        // disrupt-connectivity swaps each subnet onto a temporary deny-all network ACL tagged managedByFIS, then restores it.
+        wildcardReason:
+          'the temporary network ACL does not exist before the experiment, so ACL actions name network-acl/* and are conditioned on the managedByFIS tag; ec2:Describe* and GetManagedPrefixListEntries have no resource-level permissions',
+        permissions: [
+          new iam.PolicyStatement({
+            sid: 'CreateTemporaryAcl',
+            actions: ['ec2:CreateNetworkAcl'],
+            resources: [networkAclArn],
+            conditions: { StringEquals: { 'aws:RequestTag/managedByFIS': 'true' } },
+          }),
+          new iam.PolicyStatement({
+            sid: 'CreateAclInVpc',
+            actions: ['ec2:CreateNetworkAcl'],
+            resources: [stack.formatArn({ service: 'ec2', resource: 'vpc', resourceName: props.zone.vpc.vpcId })],
+          }),
+          new iam.PolicyStatement({
+            sid: 'TagTemporaryAcl',
+            actions: ['ec2:CreateTags'],
+            resources: [networkAclArn],
+            conditions: { StringEquals: { 'ec2:CreateAction': 'CreateNetworkAcl', 'aws:RequestTag/managedByFIS': 'true' } },
+          }),
+          new iam.PolicyStatement({
+            sid: 'ChangeTemporaryAcl',
+            actions: ['ec2:CreateNetworkAclEntry', 'ec2:DeleteNetworkAcl'],
+            resources: [networkAclArn],
+            conditions: { StringEquals: { 'ec2:ResourceTag/managedByFIS': 'true' } },
+          }),
+          new iam.PolicyStatement({
+            sid: 'SwapZoneSubnetAcls',
+            actions: ['ec2:ReplaceNetworkAclAssociation'],
+            resources: [...subnetArns, networkAclArn],
+          }),
+          new iam.PolicyStatement({
+            sid: 'ReadNetwork',
+            actions: ['ec2:DescribeNetworkAcls', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs', 'ec2:DescribeManagedPrefixLists', 'ec2:GetManagedPrefixListEntries'],
+            resources: ['*'],
+          }),
+        ],
+      });
+    }
+
+    const toSchedule = (props.schedule?.experiments ?? (Object.keys(this.experiments) as ExperimentName[])).filter((name) => {
+      if (!this.experiments[name]) {
+        throw new Error(`schedule.experiments names "${name}", which was not built (built: ${Object.keys(this.experiments).join(', ')})`);
+      }
+      return true;
+    });
+
+    if (scheduleEnabled && toSchedule.length > 0) {
+      this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+        encryption: sqs.QueueEncryption.KMS,
+        encryptionMasterKey: encryptionKey,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      Validations.of(this.deadLetterQueue).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-SQS3',
+        reason: 'this queue is itself the dead-letter queue of the chaos schedules; a dead-letter queue of a dead-letter queue would never be read',
+      });
+
+      const experimentsArn = stack.formatArn({ service: 'fis', resource: 'experiment', resourceName: '*' });
+      for (const name of toSchedule) {
+        const experiment = this.experiments[name]!;
+        // One role per schedule (the target library would share one across schedules), so each may start only its own template.
+        const role = new iam.Role(this, `${capitalise(name)}ScheduleRole`, {
+          description: `Lets EventBridge Scheduler start the ${name} experiment`,
+          assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+            conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+          }),
+        });
+        const target = new schedulerTargets.Universal({
+          role,
+          service: 'fis',
+          action: 'startExperiment',
+          input: scheduler.ScheduleTargetInput.fromObject({
+            ExperimentTemplateId: experiment.experimentTemplateId,
+            // Makes a retried invocation start one experiment, not two.
+            ClientToken: scheduler.ContextAttribute.executionId,
+          }),
+          policyStatements: [
+            new iam.PolicyStatement({
+              actions: ['fis:StartExperiment'],
+              resources: [experiment.experimentTemplateArn, experimentsArn],
+            }),
+            new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [experiment.role.roleArn] }),
+          ],
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 3,
+          maxEventAge: Duration.hours(1),
+        });
+        this.schedules[name] = new scheduler.Schedule(this, `${capitalise(name)}Schedule`, {
+          description: `Starts the ${name} chaos experiment weekly in business hours`,
+          schedule: scheduler.ScheduleExpression.expression(cron[name], TimeZone.of(timeZone)),
+          target,
+          timeWindow: scheduler.TimeWindow.flexible(flexibleWindow),
+          // The input holds only a template ID; the scheduler's own encryption at rest is enough.
+        });
+        acknowledgeWildcardResources(
+          role.node.findChild('DefaultPolicy'),
+          [experimentsArn],
+          'fis:StartExperiment also authorizes on the experiment it creates, whose ID does not exist yet (experiment/*); the template it may start is named exactly',
+        );
+      }
+    }
+  }
+}
+
+function capitalise(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
