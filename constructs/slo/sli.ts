@@ -1,0 +1,98 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+
+/**
+ * A service level indicator as CloudWatch metric math: the ratio of bad events to all events over a window.
+ * An error ratio of 0.001 means 1 request in 1,000 was bad.
+ */
+export interface ServiceLevelIndicator {
+  /** Short name: "Availability", "Latency". */
+  readonly name: string;
+  /** What counts as good, in a sentence, for alarm descriptions and the dashboard. */
+  readonly description: string;
+  /**
+   * The error ratio (bad / total, 0 to 1) aggregated over one window: one period of `window`. Its metric-math
+   * IDs end in the window ({@link windowId}), so several windows can share one alarm or graph.
+   * Missing load balancer datapoints (ELB publishes nothing for a minute without requests) count as 0
+   * through FILL, and a window without traffic has an error ratio of 0, never a division by zero.
+   */
+  errorRatio(window: Duration, label?: string): cloudwatch.IMetric;
+}
+
+/**
+ * Availability from the load balancer: bad = 5xx answers from the targets plus 5xx the load balancer
+ * generated itself (502 when a task drops the connection, 503 without a registered target, 504 on a target
+ * timeout); total = requests.
+ *
+ * `RequestCount` counts only requests for which the load balancer could choose a target, so a 503 without
+ * registered targets is bad but not in `RequestCount`. The denominator is therefore MAX(requests, bad): the
+ * ratio stays within 0–1, reads 100 % in a total outage, and errs towards alerting when both happen at once.
+ * All three metrics are load-balancer-wide (every target group behind the load balancer).
+ */
+export function loadBalancerAvailability(loadBalancer: elbv2.IApplicationLoadBalancer): ServiceLevelIndicator {
+  const sum = (metricName: string) => loadBalancer.metrics.custom(metricName, { statistic: cloudwatch.Stats.SUM });
+  return {
+    name: 'Availability',
+    description: 'requests that did not end in a 5xx from the targets or the load balancer',
+    errorRatio(window: Duration, label?: string) {
+      const w = windowId(window);
+      const bad = new cloudwatch.MathExpression({
+        expression: `FILL(target5xx_${w}, 0) + FILL(elb5xx_${w}, 0)`,
+        usingMetrics: { [`target5xx_${w}`]: sum('HTTPCode_Target_5XX_Count'), [`elb5xx_${w}`]: sum('HTTPCode_ELB_5XX_Count') },
+        period: window,
+        label: '5xx responses',
+      });
+      return new cloudwatch.MathExpression({
+        expression: `IF(bad_${w} > 0, bad_${w} / MAX([FILL(requests_${w}, 0), bad_${w}]), 0)`,
+        usingMetrics: { [`bad_${w}`]: bad, [`requests_${w}`]: sum('RequestCount') },
+        period: window,
+        label: label ?? `Availability error ratio (${describeWindow(window)})`,
+      });
+    },
+  };
+}
+
+/**
+ * Latency from the target group: good = target responses at or under the threshold, counted with the
+ * trimmed-count statistic `TC(:x)` on `TargetResponseTime` (seconds; the upper bound is inclusive);
+ * total = `SampleCount` of the same metric, one sample per response. Counts, unlike a percentile, add up
+ * over any window, so the SLI is exact for 5 minutes and for 30 days alike. Requests that never reached a
+ * target have no response time: they belong to the availability SLI.
+ */
+export function targetGroupLatency(targetGroup: elbv2.IApplicationTargetGroup, thresholdMs: number): ServiceLevelIndicator {
+  const thresholdSeconds = thresholdMs / 1000;
+  const responseTime = (statistic: string) => targetGroup.metrics.targetResponseTime({ statistic });
+  return {
+    name: 'Latency',
+    description: `target responses within ${thresholdMs} ms`,
+    errorRatio(window: Duration, label?: string) {
+      const w = windowId(window);
+      return new cloudwatch.MathExpression({
+        expression: `IF(responses_${w} > 0, 1 - FILL(fast_${w}, 0) / responses_${w}, 0)`,
+        usingMetrics: {
+          [`responses_${w}`]: responseTime(cloudwatch.Stats.SAMPLE_COUNT),
+          [`fast_${w}`]: responseTime(`TC(:${thresholdSeconds})`),
+        },
+        period: window,
+        label: label ?? `Share slower than ${thresholdMs} ms (${describeWindow(window)})`,
+      });
+    },
+  };
+}
+
+/**
+ * "5m", "1h", "3d": suffix of the metric-math IDs, so one alarm or graph can hold several windows of the
+ * same SLI (CloudWatch IDs must be unique within a request).
+ */
+export function windowId(window: Duration): string {
+  return describeWindow(window).replace(' min', 'm').replace(' ', '');
+}
+
+/** "5 min", "1 h", "3 d". */
+export function describeWindow(window: Duration): string {
+  const seconds = window.toSeconds();
+  if (seconds % 86_400 === 0) return `${seconds / 86_400} d`;
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  return `${seconds / 60} min`;
+}
