@@ -1,11 +1,13 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CONFIG_CONTEXT_KEY, HaConfig, parseConfig } from './config';
+import { DrStack } from './dr-stack';
 import { PrimaryStack } from './primary-stack';
 
 export interface HaApp {
   readonly config: HaConfig;
   readonly primary: PrimaryStack;
+  readonly dr: DrStack;
 }
 
 /**
@@ -18,10 +20,19 @@ export function buildApp(app: App): HaApp {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
   const account = process.env.CDK_DEFAULT_ACCOUNT;
-  const primary = new PrimaryStack(app, 'HaPrimary', {
-    env: { account, region: config.primaryRegion },
-    description: 'High-availability reference: network and service in the primary region',
+  // The DR stack comes first: the primary stack reads its key and vault ARNs (Fn::GetStackOutput, resolved by
+  // CloudFormation at deploy time), so `cdk deploy --all` must deploy it first. See docs/disaster-recovery.md.
+  const dr = new DrStack(app, 'HaDr', {
+    env: { account, region: config.drRegion },
+    description: 'High-availability reference: backup key and vault in the disaster-recovery region',
     config,
   });
-  return { config, primary };
+  const primary = new PrimaryStack(app, 'HaPrimary', {
+    env: { account, region: config.primaryRegion },
+    description: 'High-availability reference: network, service and database in the primary region',
+    config,
+    disasterRecovery: dr.targets,
+  });
+  primary.addStackDependency(dr, 'reads the DR key and vault ARNs with Fn::GetStackOutput');
+  return { config, primary, dr };
 }

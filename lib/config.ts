@@ -20,6 +20,68 @@ export interface ServiceConfig {
   readonly maxCount: number;
 }
 
+/** How the database survives the loss of an instance or an Availability Zone. */
+export type DatabaseDeployment = 'instance' | 'cluster';
+
+export interface DatabaseConfig {
+  /**
+   * `instance`: a Multi-AZ DB instance (one synchronous standby, failover 60-120 s, cross-region automated backups).
+   * `cluster`: a Multi-AZ DB cluster (two readable standbys, failover typically under 35 s; RDS does not replicate
+   * its automated backups to another region, so the DR region holds only the AWS Backup copies).
+   * @default 'instance'
+   */
+  readonly deployment: DatabaseDeployment;
+  /** PostgreSQL version, `16.x` or `17.x`. @default '17.6' */
+  readonly engineVersion: string;
+  /**
+   * DB instance class. Graviton by default; a `cluster` needs a class that supports Multi-AZ DB clusters.
+   * @default - 'db.m7g.large' for an instance, 'db.m6gd.large' for a cluster
+   */
+  readonly instanceClass: string;
+  /** Initial storage in GiB (gp3). @default 100 */
+  readonly allocatedStorageGiB: number;
+  /** Ceiling for storage autoscaling in GiB (instance only; Multi-AZ DB clusters do not autoscale storage). @default 500 */
+  readonly maxAllocatedStorageGiB: number;
+  /** Listener port; not the engine default 5432. @default 5433 */
+  readonly port: number;
+  /** Name of the database created for the service. @default 'app' */
+  readonly databaseName: string;
+  /** Days of automated backups (point-in-time restore) kept in the primary region. @default 14 */
+  readonly backupRetentionDays: number;
+}
+
+export interface BackupConfig {
+  /** When the daily AWS Backup job starts (EventBridge cron, UTC). @default 'cron(0 5 * * ? *)' */
+  readonly scheduleExpression: string;
+  /** Days a daily recovery point is kept in the primary region. @default 35 */
+  readonly retentionDays: number;
+  /** Days the copy is kept in the DR vault. @default 35 */
+  readonly copyRetentionDays: number;
+  /** When the restore test runs (EventBridge cron, UTC). @default 'cron(0 7 ? * SUN *)' (weekly) */
+  readonly restoreTestScheduleExpression: string;
+  /** Hours the restored database is kept for validation before AWS Backup deletes it (1-168). @default 2 */
+  readonly restoreTestValidationWindowHours: number;
+}
+
+export interface VaultLockConfig {
+  /** Shortest retention a recovery point in the DR vault may have. */
+  readonly minRetentionDays: number;
+  /** Longest retention a recovery point in the DR vault may have. @default - no maximum */
+  readonly maxRetentionDays?: number;
+  /**
+   * Days the lock can still be removed; after them it is in compliance mode and can never be removed.
+   * @default - governance mode: removable by principals allowed to call backup:DeleteBackupVaultLockConfiguration
+   */
+  readonly changeableForDays?: number;
+}
+
+export interface DrConfig {
+  /** Days RDS keeps the automated backups it replicates into the DR region (point-in-time restore there). @default 7 */
+  readonly replicatedBackupRetentionDays: number;
+  /** AWS Backup Vault Lock on the DR vault (WORM copies). @default - no lock */
+  readonly vaultLock?: VaultLockConfig;
+}
+
 export interface HaConfig {
   /** Region that serves traffic. @default us-east-1 */
   readonly primaryRegion: string;
@@ -36,6 +98,9 @@ export interface HaConfig {
    */
   readonly natGateways: number;
   readonly service: ServiceConfig;
+  readonly database: DatabaseConfig;
+  readonly backup: BackupConfig;
+  readonly dr: DrConfig;
   /** ACM certificate for the HTTPS listener; without it the load balancer serves HTTP only. @default - none */
   readonly certificateArn?: string;
   /** Address subscribed to the paging topic. @default - no subscription */
@@ -161,7 +226,128 @@ export function parseConfig(input: unknown): HaConfig {
     throw new ConfigError(`alarmEmail must be an e-mail address, got ${show(alarmEmail)}`);
   }
 
-  return { primaryRegion, drRegion, availabilityZones, natGateways, service, certificateArn, alarmEmail };
+  const database = parseDatabase(section(raw, 'database'), availabilityZones.length);
+  const backup = parseBackup(section(raw, 'backup'));
+  const dr = parseDr(section(raw, 'dr'), backup);
+
+  return { primaryRegion, drRegion, availabilityZones, natGateways, service, database, backup, dr, certificateArn, alarmEmail };
+}
+
+function section(raw: Raw, key: string): Raw {
+  const value = raw[key] ?? {};
+  if (!isObject(value)) throw new ConfigError(`${key} must be an object, got ${show(value)}`);
+  return value;
+}
+
+/**
+ * PostgreSQL versions RDS offers (and aws-cdk-lib 2.276 names), newest minor per major.
+ * A newer minor needs a line here: the check exists so a typo fails at synth, not half-way through a deployment.
+ */
+export const POSTGRES_LATEST_MINOR: Readonly<Record<number, number>> = { 16: 13, 17: 9 };
+
+/**
+ * Instance class families that support Multi-AZ DB clusters (RDS User Guide, "Instance class availability for
+ * Multi-AZ DB clusters"): mostly classes with local NVMe storage, which holds the transaction log.
+ */
+export const MULTI_AZ_CLUSTER_FAMILIES: readonly string[] = [
+  'c6gd', 'm5d', 'm6gd', 'm6id', 'm6idn', 'm7g', 'r5d', 'r6gd', 'r6id', 'r6idn', 'r7g', 'x2iedn',
+];
+
+const INSTANCE_CLASS_PATTERN = /^db\.([a-z0-9-]+)\.([a-z0-9]+)$/;
+const DATABASE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
+const CRON_PATTERN = /^cron\(\S+( \S+){5}\)$/;
+
+/** Accepts `16`, `17`, `16.4`, `17.6`...; the error lists what is known. */
+export function checkPostgresVersion(version: string, path = 'database.engineVersion'): void {
+  const match = /^(\d+)(?:\.(\d+))?$/.exec(version);
+  const latest = match ? POSTGRES_LATEST_MINOR[Number(match[1])] : undefined;
+  if (!match || latest === undefined || (match[2] !== undefined && (Number(match[2]) < 1 || Number(match[2]) > latest))) {
+    const known = Object.entries(POSTGRES_LATEST_MINOR).map(([major, minor]) => `${major}.1-${major}.${minor}`).join(' or ');
+    throw new ConfigError(`${path} must be a known PostgreSQL version (${known}), got ${show(version)}`);
+  }
+}
+
+/** The family of a DB instance class (`db.m6gd.large` → `m6gd`), or undefined when the name is malformed. */
+export function instanceClassFamily(instanceClass: string): string | undefined {
+  return INSTANCE_CLASS_PATTERN.exec(instanceClass)?.[1];
+}
+
+function parseDatabase(raw: Raw, zoneCount: number): DatabaseConfig {
+  const deployment = str(raw, 'deployment', 'database.deployment', 'instance');
+  if (deployment !== 'instance' && deployment !== 'cluster') {
+    throw new ConfigError(`database.deployment must be "instance" (Multi-AZ DB instance) or "cluster" (Multi-AZ DB cluster), got ${show(deployment)}`);
+  }
+  if (deployment === 'cluster' && zoneCount < 3) {
+    throw new ConfigError(`database.deployment "cluster" needs at least 3 availabilityZones (a writer and two readers in separate zones), got ${zoneCount}`);
+  }
+  const engineVersion = str(raw, 'engineVersion', 'database.engineVersion', '17.6');
+  checkPostgresVersion(engineVersion);
+
+  const instanceClass = str(raw, 'instanceClass', 'database.instanceClass', deployment === 'cluster' ? 'db.m6gd.large' : 'db.m7g.large');
+  const family = instanceClassFamily(instanceClass);
+  if (family === undefined) {
+    throw new ConfigError(`database.instanceClass must be an RDS instance class such as "db.m7g.large", got ${show(instanceClass)}`);
+  }
+  if (deployment === 'cluster' && !MULTI_AZ_CLUSTER_FAMILIES.includes(family)) {
+    throw new ConfigError(
+      `database.instanceClass must support Multi-AZ DB clusters when database.deployment is "cluster" (families ${MULTI_AZ_CLUSTER_FAMILIES.join(', ')}), got ${show(instanceClass)}`,
+    );
+  }
+
+  const allocatedStorageGiB = int(raw, 'allocatedStorageGiB', 'database.allocatedStorageGiB', 100, 20, 65536);
+  const maxAllocatedStorageGiB = int(raw, 'maxAllocatedStorageGiB', 'database.maxAllocatedStorageGiB', Math.max(500, allocatedStorageGiB), 20, 65536);
+  if (maxAllocatedStorageGiB < allocatedStorageGiB) {
+    throw new ConfigError(`database.maxAllocatedStorageGiB must be at least database.allocatedStorageGiB (${allocatedStorageGiB}), got ${maxAllocatedStorageGiB}`);
+  }
+  const port = int(raw, 'port', 'database.port', 5433, 1150, 65535);
+  if (port === 5432) {
+    throw new ConfigError('database.port must not be the PostgreSQL default 5432 (a non-default port turns away untargeted scans), got 5432');
+  }
+  const databaseName = str(raw, 'databaseName', 'database.databaseName', 'app');
+  if (!DATABASE_NAME_PATTERN.test(databaseName) || databaseName === 'postgres' || databaseName === 'rdsadmin') {
+    throw new ConfigError(
+      `database.databaseName must be 1-63 lower-case letters, digits or underscores starting with a letter, and not "postgres" or "rdsadmin", got ${show(databaseName)}`,
+    );
+  }
+  const backupRetentionDays = int(raw, 'backupRetentionDays', 'database.backupRetentionDays', 14, 7, 35);
+  return { deployment, engineVersion, instanceClass, allocatedStorageGiB, maxAllocatedStorageGiB, port, databaseName, backupRetentionDays };
+}
+
+function cron(raw: Raw, key: string, path: string, fallback: string): string {
+  const value = str(raw, key, path, fallback);
+  if (!CRON_PATTERN.test(value)) {
+    throw new ConfigError(`${path} must be a cron expression with six fields such as "cron(0 5 * * ? *)", got ${show(value)}`);
+  }
+  return value;
+}
+
+function parseBackup(raw: Raw): BackupConfig {
+  const scheduleExpression = cron(raw, 'scheduleExpression', 'backup.scheduleExpression', 'cron(0 5 * * ? *)');
+  const retentionDays = int(raw, 'retentionDays', 'backup.retentionDays', 35, 7, 36500);
+  const copyRetentionDays = int(raw, 'copyRetentionDays', 'backup.copyRetentionDays', 35, 7, 36500);
+  const restoreTestScheduleExpression = cron(raw, 'restoreTestScheduleExpression', 'backup.restoreTestScheduleExpression', 'cron(0 7 ? * SUN *)');
+  const restoreTestValidationWindowHours = int(raw, 'restoreTestValidationWindowHours', 'backup.restoreTestValidationWindowHours', 2, 1, 168);
+  return { scheduleExpression, retentionDays, copyRetentionDays, restoreTestScheduleExpression, restoreTestValidationWindowHours };
+}
+
+function parseDr(raw: Raw, backup: BackupConfig): DrConfig {
+  const replicatedBackupRetentionDays = int(raw, 'replicatedBackupRetentionDays', 'dr.replicatedBackupRetentionDays', 7, 1, 35);
+  if (raw.vaultLock === undefined || raw.vaultLock === null) return { replicatedBackupRetentionDays };
+  if (!isObject(raw.vaultLock)) throw new ConfigError(`dr.vaultLock must be an object, got ${show(raw.vaultLock)}`);
+  const lock = raw.vaultLock;
+  if (lock.minRetentionDays === undefined) {
+    throw new ConfigError(`dr.vaultLock.minRetentionDays is required when dr.vaultLock is set, got ${show(lock)}`);
+  }
+  const minRetentionDays = int(lock, 'minRetentionDays', 'dr.vaultLock.minRetentionDays', 7, 1, 36500);
+  const maxRetentionDays = lock.maxRetentionDays === undefined ? undefined : int(lock, 'maxRetentionDays', 'dr.vaultLock.maxRetentionDays', 0, minRetentionDays, 36500);
+  const changeableForDays = lock.changeableForDays === undefined ? undefined : int(lock, 'changeableForDays', 'dr.vaultLock.changeableForDays', 0, 3, 36500);
+  // A locked vault rejects a copy whose retention is outside the lock's range: every copy job would fail.
+  if (backup.copyRetentionDays < minRetentionDays || (maxRetentionDays !== undefined && backup.copyRetentionDays > maxRetentionDays)) {
+    throw new ConfigError(
+      `backup.copyRetentionDays must lie within dr.vaultLock (${minRetentionDays}-${maxRetentionDays ?? 'unbounded'} days) or the locked DR vault rejects every copy, got ${backup.copyRetentionDays}`,
+    );
+  }
+  return { replicatedBackupRetentionDays, vaultLock: { minRetentionDays, maxRetentionDays, changeableForDays } };
 }
 
 function parseAvailabilityZones(value: unknown, primaryRegion: string): string[] {

@@ -1,13 +1,19 @@
 import * as path from 'node:path';
-import { Duration, IgnoreMode, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, IgnoreMode, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { Construct } from 'constructs';
 import { MultiAzNetwork } from '../constructs/network/multi-az-network';
 import { ResilientFargateService } from '../constructs/service/resilient-fargate-service';
+import { DatabaseBackupPlan } from '../constructs/database/database-backup-plan';
+import { DatabaseRestoreTesting } from '../constructs/database/database-restore-testing';
+import { MultiAzDatabase } from '../constructs/database/multi-az-database';
 import { DEREGISTRATION_DELAY_SECONDS, HEALTH_PATHS, SERVICE_PORT, STOP_TIMEOUT_SECONDS } from '../app/src/contract';
 import type { HaConfig } from './config';
+import type { DisasterRecoveryTargets } from './dr-stack';
 
 /** Repository root: the image's build context (the workspace lock file lives there). */
 const REPO_ROOT = path.join(__dirname, '..');
@@ -27,21 +33,73 @@ export interface PrimaryStackProps extends StackProps {
    * @default - built from app/Dockerfile by `cdk deploy`
    */
   readonly image?: ecs.ContainerImage;
+  /**
+   * The DR region's key and vault (normally `drStack.targets`). Without them nothing leaves this region.
+   * @default - no cross-region backup replication and no copy action, with a synth warning
+   */
+  readonly disasterRecovery?: DisasterRecoveryTargets;
 }
 
-/** The serving region: network and service. Wiring only; the logic lives in constructs/. */
+/** The serving region: network, service and database. Wiring only; the logic lives in constructs/. */
 export class PrimaryStack extends Stack {
   public readonly network: MultiAzNetwork;
   public readonly service: ResilientFargateService;
+  public readonly database: MultiAzDatabase;
+  public readonly backupPlan: DatabaseBackupPlan;
+  public readonly restoreTesting: DatabaseRestoreTesting;
 
   constructor(scope: Construct, id: string, props: PrimaryStackProps) {
     super(scope, id, props);
     const { config } = props;
+    const dr = props.disasterRecovery;
 
     this.network = new MultiAzNetwork(this, 'Network', {
       availabilityZones: [...config.availabilityZones],
       natGateways: config.natGateways,
     });
+
+    this.database = new MultiAzDatabase(this, 'Database', {
+      vpc: this.network.vpc,
+      vpcSubnets: this.network.dataSubnets,
+      deployment: config.database.deployment,
+      engineVersion: config.database.engineVersion,
+      instanceClass: config.database.instanceClass,
+      allocatedStorageGiB: config.database.allocatedStorageGiB,
+      maxAllocatedStorageGiB: config.database.maxAllocatedStorageGiB,
+      port: config.database.port,
+      databaseName: config.database.databaseName,
+      backupRetention: Duration.days(config.database.backupRetentionDays),
+      // RDS replicates the automated backups of a Multi-AZ DB instance only; a cluster relies on the copy below.
+      backupReplication:
+        dr && config.database.deployment === 'instance'
+          ? { region: dr.region, kmsKeyArn: dr.replicationKeyArn, retention: Duration.days(config.dr.replicatedBackupRetentionDays) }
+          : undefined,
+    });
+
+    this.backupPlan = new DatabaseBackupPlan(this, 'DatabaseBackup', {
+      resourceArn: this.database.resourceArn,
+      schedule: events.Schedule.expression(config.backup.scheduleExpression),
+      retention: Duration.days(config.backup.retentionDays),
+      copyTo: dr
+        ? { vault: backup.BackupVault.fromBackupVaultArn(this, 'DrVault', dr.backupVaultArn), retention: Duration.days(config.backup.copyRetentionDays) }
+        : undefined,
+    });
+
+    this.restoreTesting = new DatabaseRestoreTesting(this, 'DatabaseRestoreTest', {
+      resourceArn: this.database.resourceArn,
+      vaults: [this.backupPlan.vault],
+      vpc: this.network.vpc,
+      subnetGroupName: this.database.subnetGroup.subnetGroupName,
+      scheduleExpression: config.backup.restoreTestScheduleExpression,
+      validationWindow: Duration.hours(config.backup.restoreTestValidationWindowHours),
+    });
+
+    if (!dr) {
+      Annotations.of(this).addWarningV2(
+        'ha:noDisasterRecovery',
+        'no disasterRecovery targets given: backups stay in this region and do not survive a regional outage',
+      );
+    }
 
     const image =
       props.image ??
@@ -68,11 +126,24 @@ export class PrimaryStack extends Stack {
       maxCount: config.service.maxCount,
       certificate: config.certificateArn ? acm.Certificate.fromCertificateArn(this, 'Certificate', config.certificateArn) : undefined,
       encryptionKey: this.network.encryptionKey,
-      environment: { NODE_ENV: 'production', PORT: String(SERVICE_PORT) },
+      environment: {
+        NODE_ENV: 'production',
+        PORT: String(SERVICE_PORT),
+        // The writer endpoint: its DNS name follows a failover to the standby.
+        DB_HOST: this.database.endpoint.hostname,
+        DB_PORT: String(this.database.port),
+        DB_NAME: this.database.databaseName,
+        // The database forces TLS (rds.force_ssl=1); the service also verifies the server certificate and host name.
+        DB_TLS: 'verify-full',
+      },
+      // The whole RDS-managed secret JSON (username, password), read by the execution role at task start only.
+      secrets: { DB_SECRET: ecs.Secret.fromSecretsManager(this.database.secret) },
     });
+    this.database.allowConnectionsFrom(this.service.serviceSecurityGroup, 'PostgreSQL from the service tasks');
     Validations.of(this.service.taskDefinition).acknowledge({
       id: 'AwsSolutions::AwsSolutions-ECS2',
-      reason: 'the environment holds only NODE_ENV and PORT, which are not secret; credentials reach the container as ECS secrets from Secrets Manager',
+      reason:
+        'the environment holds only NODE_ENV, PORT, DB_HOST, DB_PORT, DB_NAME and DB_TLS, which are not secret; the database credentials reach the container as the ECS secret DB_SECRET from Secrets Manager',
     });
   }
 }

@@ -1,0 +1,79 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+
+/** AWS Backup Vault Lock: recovery points in the vault cannot be deleted or shortened below a minimum retention. */
+export interface DrVaultLockOptions {
+  /** Shortest retention a recovery point may have. */
+  readonly minRetention: Duration;
+  /**
+   * Longest retention a recovery point may have.
+   * @default - no maximum
+   */
+  readonly maxRetention?: Duration;
+  /**
+   * Time during which the lock can still be removed; afterwards it is in compliance mode and immutable, even for
+   * the root user. At least 3 days.
+   * @default - governance mode: the lock stays removable by principals allowed to remove it
+   */
+  readonly changeableFor?: Duration;
+}
+
+export interface DrBackupVaultProps {
+  /**
+   * Lock the vault (write once, read many).
+   * @default - no lock
+   */
+  readonly vaultLock?: DrVaultLockOptions;
+  /**
+   * What happens to the key and the vault when they leave the stack. Both hold the only copies of the data that
+   * survive a regional outage, so the default keeps them.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The disaster-recovery region's half of the backups: a rotating customer-managed key that encrypts the RDS
+ * automated backups replicated into this region and the AWS Backup copies, and the AWS Backup vault that
+ * receives the copies.
+ */
+export class DrBackupVault extends Construct {
+  /** Encrypts replicated automated backups and AWS Backup copies in this region. */
+  public readonly key: kms.Key;
+  public readonly vault: backup.BackupVault;
+
+  constructor(scope: Construct, id: string, props: DrBackupVaultProps = {}) {
+    super(scope, id);
+
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const lock = props.vaultLock;
+
+    if (lock) {
+      const min = lock.minRetention.toDays();
+      if (min < 1) throw new Error(`vaultLock.minRetention must be at least 1 day, got ${lock.minRetention.toHumanString()}`);
+      if (lock.maxRetention && lock.maxRetention.toDays() < min) {
+        throw new Error(`vaultLock.maxRetention must be at least vaultLock.minRetention (${min} days), got ${lock.maxRetention.toHumanString()}`);
+      }
+      if (lock.changeableFor && lock.changeableFor.toDays() < 3) {
+        throw new Error(`vaultLock.changeableFor must be at least 3 days (AWS Backup's cooling-off period), got ${lock.changeableFor.toHumanString()}`);
+      }
+    }
+
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Encrypts the database backups replicated or copied into the disaster-recovery region',
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    // The default key policy leaves the key to the account's IAM policies: RDS (replicated automated backups) and
+    // AWS Backup (copies) use it through grants they create on behalf of the deploying or backup role.
+    this.vault = new backup.BackupVault(this, 'Vault', {
+      encryptionKey: this.key,
+      removalPolicy,
+      lockConfiguration: lock
+        ? { minRetention: lock.minRetention, maxRetention: lock.maxRetention, changeableFor: lock.changeableFor }
+        : undefined,
+    });
+  }
+}
