@@ -1,0 +1,274 @@
+// Composition root: builds the database, the policies, the routes and the HTTP server from a Config.
+// Tests call startServer({ config, database }) and talk to it over real HTTP on port 0.
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  ExponentialBackoff,
+  TimeoutStrategy,
+  fullJitterGenerator,
+  handleAll,
+  isBrokenCircuitError,
+  isBulkheadRejectedError,
+  retry,
+  timeout,
+} from 'cockatiel';
+import { type Config, loadConfig } from './config';
+import { HEALTH_PATHS } from './contract';
+import { isTransient } from './db/errors';
+import { migrate } from './db/migrations';
+import { createPgDatabase } from './db/pg';
+import { createPgliteDatabase } from './db/pglite';
+import { ResilientDatabase } from './db/policies';
+import type { Database } from './db/types';
+import { deep, Lifecycle, live, ready } from './health';
+import { HttpError, errorBody, unavailable } from './http/errors';
+import { type JsonResponse, Router, parseTarget } from './http/router';
+import { createLogger, type Logger } from './logger';
+import { LruCache } from './messages/cache';
+import { MessagesRepository, type Message } from './messages/repository';
+import { registerMessageRoutes } from './messages/routes';
+import { fetchTaskInfo, type TaskInfo } from './metadata';
+import { Metrics } from './metrics';
+import { drainAndClose } from './shutdown';
+
+export interface AppOptions {
+  /** @default - loadConfig(process.env) */
+  readonly config?: Config;
+  /** An already-open database (tests inject PGlite or a fault-injecting wrapper); the caller closes it.
+   *  @default - opened from config.db and closed by shutdown() */
+  readonly database?: Database;
+  /** @default - pino JSON logs on stdout at config.logLevel */
+  readonly logger?: Logger;
+  /** Where EMF metric lines go. @default - stdout */
+  readonly metricsSink?: (line: string) => void;
+  /** @default - read from the ECS task metadata endpoint when present */
+  readonly taskInfo?: TaskInfo;
+}
+
+export interface App {
+  readonly config: Config;
+  readonly server: Server;
+  readonly lifecycle: Lifecycle;
+  readonly database: Database;
+  readonly resilient: ResilientDatabase;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Requests being handled right now. */
+  readonly inFlight: number;
+  /** Starts listening and runs migrations in the background; resolves with the base URL once listening. */
+  listen(port?: number, host?: string): Promise<string>;
+  /** Resolves when migrations are done and readiness answers 200. */
+  readonly ready: Promise<void>;
+  /** Drain (readiness 503 at once, keep serving drainMs), stop accepting, finish in-flight work, close the pool. */
+  shutdown(options?: { drainMs?: number }): Promise<void>;
+}
+
+/** Turns anything a handler threw into the HTTP error to send. Unknown errors become a generic 500. */
+export function toHttpError(err: unknown, resilient: Pick<ResilientDatabase, 'retryAfterSeconds'>): HttpError {
+  if (err instanceof HttpError) return err;
+  if (isBrokenCircuitError(err)) {
+    return unavailable('database_unavailable', 'the database is unavailable (circuit open); retry later', resilient.retryAfterSeconds());
+  }
+  if (isBulkheadRejectedError(err)) return unavailable('overloaded', 'too many requests waiting for the database; retry shortly', 1);
+  if (isTransient(err)) return unavailable('database_unavailable', 'the database did not answer; retry shortly', 1);
+  return new HttpError(500, 'internal', 'internal error');
+}
+
+async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+  if (config.db.kind === 'pglite') {
+    if (config.production) logger.warn('no database configured: using embedded PGlite (data is lost on restart)');
+    return createPgliteDatabase(config.db.dataDir);
+  }
+  return createPgDatabase({
+    db: config.db,
+    policies: config.policies,
+    applicationName: config.serviceName,
+    onIdleError: (err) => logger.warn({ err: err.message }, 'idle database connection failed; discarded'),
+  });
+}
+
+const HEALTH = new Set<string>(Object.values(HEALTH_PATHS));
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export async function createApp(options: AppOptions = {}): Promise<App> {
+  const config = options.config ?? loadConfig();
+  const logger = options.logger ?? createLogger({ level: config.logLevel, service: config.serviceName, version: config.version });
+  const ownsDatabase = options.database === undefined;
+  const database = options.database ?? (await openDatabase(config, logger));
+  const metrics = new Metrics({ namespace: config.metricsNamespace, service: config.serviceName, sink: options.metricsSink });
+  const lifecycle = new Lifecycle();
+  const resilient = new ResilientDatabase(database, config.policies, {
+    onCircuitStateChange: (state) => {
+      logger.warn({ circuit: state }, 'database circuit state changed');
+      metrics.setCircuitOpen(state !== 'closed');
+    },
+    onRetry: (attempt, delayMs, err) =>
+      logger.debug({ attempt, delayMs, err: err instanceof Error ? err.message : undefined }, 'retrying database call'),
+  });
+  const cache = new LruCache<Message>(config.policies.cacheEntries);
+  let taskInfo: TaskInfo = options.taskInfo ?? {};
+  if (!options.taskInfo) void fetchTaskInfo().then((info) => (taskInfo = info));
+
+  const router = new Router()
+    .get('/', () => ({
+      status: 200,
+      body: { service: config.serviceName, version: config.version, availabilityZone: taskInfo.availabilityZone ?? null, taskArn: taskInfo.taskArn ?? null },
+    }))
+    .get(HEALTH_PATHS.live, live)
+    .get(HEALTH_PATHS.ready, () => ready(lifecycle))
+    .get(HEALTH_PATHS.deep, () => deep(database, resilient, config.policies.dbTimeoutMs));
+  registerMessageRoutes(router, { repository: new MessagesRepository(resilient), cache });
+
+  let inFlight = 0;
+
+  const send = (res: ServerResponse, { status, body, headers }: JsonResponse) => {
+    if (res.headersSent) return; // the request deadline answered already
+    const payload = JSON.stringify(body);
+    // While draining, ask keep-alive clients to reconnect (to another task) after this response; decided
+    // when the response is written, so requests that were in flight when the drain began close too.
+    if (lifecycle.draining) res.setHeader('connection', 'close');
+    res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+    res.end(payload);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const started = performance.now();
+    inFlight++;
+    const incomingId = req.headers['x-request-id'];
+    const requestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    let route = 'unmatched';
+    let path = '';
+    res.once('close', () => {
+      inFlight--;
+      const latencyMs = Math.round((performance.now() - started) * 100) / 100;
+      metrics.recordRequest(res.statusCode, latencyMs);
+      logger.info(
+        { requestId, method: req.method, path, route, status: res.statusCode, latencyMs, ...(res.writableFinished ? {} : { aborted: true }) },
+        'request',
+      );
+    });
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      const target = parseTarget(req.url);
+      path = target.path;
+      const match = router.match(req.method ?? 'GET', target.path);
+      route = match.pattern;
+      // Load shedding at the front door; health checks are exempt so an overloaded task is not
+      // also declared dead (which would move its load onto the others and cascade).
+      if (inFlight > config.policies.maxInFlight && !HEALTH.has(route)) {
+        throw unavailable('overloaded', 'the service is overloaded; retry shortly', 1);
+      }
+      const result = await new Promise<JsonResponse>((resolve, reject) => {
+        // Backstop: every dependency call is bounded, but no request may outlive REQUEST_TIMEOUT_SECONDS.
+        deadline = setTimeout(() => reject(unavailable('timeout', 'the request took too long', 1)), config.requestTimeoutMs);
+        Promise.resolve(match.handler({ req, res, path: target.path, query: target.query, params: match.params, requestId })).then(resolve, reject);
+      });
+      send(res, result);
+    } catch (err) {
+      const httpError = toHttpError(err, resilient);
+      if (httpError.status >= 500) {
+        const level = httpError.status === 500 ? 'error' : 'warn';
+        logger[level]({ requestId, err: err instanceof Error ? { message: err.message, code: (err as { code?: unknown }).code, stack: err.stack } : String(err) }, httpError.message);
+      }
+      send(res, { status: httpError.status, body: errorBody(httpError.code, httpError.message), headers: httpError.headers });
+    } finally {
+      clearTimeout(deadline);
+    }
+  };
+
+  const server = createServer((req, res) => void handle(req, res));
+  // Keep idle connections open longer than the load balancer's idle timeout (60 s), or the load
+  // balancer may reuse a connection the server is closing and answer 502.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 10_000;
+  // Protocol errors (malformed request line, oversized headers) also get a JSON error, not plain text.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const body = JSON.stringify(errorBody(status === 400 ? 'bad_request' : status === 431 ? 'headers_too_large' : 'request_timeout', STATUS_CODES[status] ?? 'bad request'));
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
+
+  const migrationsAbort = new AbortController();
+  let resolveReady!: () => void;
+  const readyPromise = new Promise<void>((resolve) => (resolveReady = resolve));
+
+  // Migrations retry with capped, jittered backoff until they succeed: a task that starts while the
+  // database is away stays "starting" (readiness 503, liveness 200) instead of crash-looping.
+  const runMigrations = async () => {
+    const policy = retry(handleAll, {
+      maxAttempts: Number.POSITIVE_INFINITY,
+      backoff: new ExponentialBackoff({ generator: fullJitterGenerator, initialDelay: 200, maxDelay: 5000 }),
+    });
+    policy.onRetry((e) => logger.warn({ attempt: e.attempt, err: 'error' in e ? e.error.message : undefined }, 'migrations failed; retrying'));
+    const perAttempt = timeout(30_000, TimeoutStrategy.Aggressive);
+    try {
+      const applied = await policy.execute(() => perAttempt.execute(() => migrate(database)), migrationsAbort.signal);
+      logger.info({ applied }, 'migrations done');
+      if (lifecycle.phase === 'starting') lifecycle.phase = 'ready';
+      resolveReady();
+    } catch (err) {
+      if (!migrationsAbort.signal.aborted) logger.error({ err: (err as Error).message }, 'migrations gave up');
+    }
+  };
+
+  let shuttingDown: Promise<void> | undefined;
+
+  const app: App = {
+    config,
+    server,
+    lifecycle,
+    database,
+    resilient,
+    metrics,
+    logger,
+    get inFlight() {
+      return inFlight;
+    },
+    ready: readyPromise,
+    async listen(port = config.port, host = config.host) {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const address = server.address() as AddressInfo;
+      const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+      logger.info({ port: address.port, database: database.kind }, 'listening');
+      metrics.start(config.metricsIntervalMs);
+      void runMigrations();
+      return url;
+    },
+    shutdown(opts = {}) {
+      shuttingDown ??= (async () => {
+        lifecycle.phase = 'draining';
+        migrationsAbort.abort();
+        await drainAndClose({
+          server,
+          drainMs: opts.drainMs ?? config.drainMs,
+          inFlightGraceMs: config.requestTimeoutMs,
+          closeResources: async () => {
+            metrics.stop();
+            if (ownsDatabase) await database.close();
+          },
+          log: (msg, fields) => logger.info(fields ?? {}, msg),
+        });
+        lifecycle.phase = 'stopped';
+      })();
+      return shuttingDown;
+    },
+  };
+  return app;
+}
+
+/** createApp + listen: what server.ts and the tests use. `url` is the base URL to call. */
+export async function startServer(options: AppOptions & { port?: number; host?: string } = {}): Promise<App & { url: string }> {
+  const app = await createApp(options);
+  const url = await app.listen(options.port, options.host);
+  return Object.assign(app, { url });
+}

@@ -1,0 +1,173 @@
+// Configuration from the environment, parsed once by a pure function so it can be unit tested.
+// Every value has a default that suits `npm start` on a laptop; production values come from the
+// ECS task definition (see lib/ and constructs/service/).
+import { DRAIN_SECONDS, REQUEST_TIMEOUT_SECONDS, SERVICE_PORT } from './contract';
+
+/** Where the database lives: embedded PGlite (no configuration) or a PostgreSQL server via `pg`. */
+export type DatabaseConfig =
+  | { readonly kind: 'pglite'; readonly dataDir?: string }
+  | {
+      readonly kind: 'postgres';
+      /** Options handed to `pg.Pool` (connection string or discrete fields; PG* variables fill the gaps). */
+      readonly connection: PgConnection;
+      /** 'verify-full': TLS with the server certificate checked against caFile. */
+      readonly tls: 'disable' | 'verify-full';
+      readonly caFile: string;
+    };
+
+export interface PgConnection {
+  readonly connectionString?: string;
+  readonly host?: string;
+  readonly port?: number;
+  readonly database?: string;
+  readonly user?: string;
+  readonly password?: string;
+}
+
+export interface PolicyConfig {
+  /** Per-attempt deadline for one database call (also pg's query/connect/statement timeouts). @default 1000 */
+  readonly dbTimeoutMs: number;
+  /** Attempts for calls that are safe to retry (reads, keyed writes). @default 3 */
+  readonly dbMaxAttempts: number;
+  /** First backoff delay; later ones double, each drawn with full jitter from [0, delay). @default 50 */
+  readonly dbRetryBaseMs: number;
+  /** Cap on one backoff delay. @default 1000 */
+  readonly dbRetryMaxMs: number;
+  /** Consecutive dependency failures that open the circuit. @default 5 */
+  readonly breakerThreshold: number;
+  /** How long the circuit stays open before one probe call is let through. @default 5000 */
+  readonly breakerHalfOpenAfterMs: number;
+  /** Concurrent database calls (the pool size; the bulkhead limit). @default 10 */
+  readonly poolMax: number;
+  /** Calls allowed to wait for a connection; beyond this requests are shed with 503. @default 100 */
+  readonly queueMax: number;
+  /** Requests the process handles at once before shedding with 503. @default 1000 */
+  readonly maxInFlight: number;
+  /** Entries in the read-through fallback cache for GET /messages/:id. @default 1000 */
+  readonly cacheEntries: number;
+}
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly serviceName: string;
+  readonly version: string;
+  readonly production: boolean;
+  readonly logLevel: string;
+  readonly drainMs: number;
+  readonly requestTimeoutMs: number;
+  readonly metricsNamespace: string;
+  /** Interval between aggregated EMF metric records; 0 turns metrics off. @default 60000 */
+  readonly metricsIntervalMs: number;
+  readonly db: DatabaseConfig;
+  readonly policies: PolicyConfig;
+}
+
+/** Where the Dockerfile puts the RDS global CA bundle. */
+export const DEFAULT_CA_FILE = '/srv/certs/rds-global-bundle.pem';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function isLoopback(host: string | undefined): boolean {
+  return host === undefined || host === 'localhost' || host.startsWith('127.') || host === '::1' || host.startsWith('/');
+}
+
+function hostOfUrl(url: string): string | undefined {
+  try {
+    return new URL(url).hostname.replace(/^\[|\]$/g, '') || undefined;
+  } catch {
+    throw new ConfigError('DATABASE_URL is not a valid URL');
+  }
+}
+
+/** The JSON document ECS injects from the RDS-managed secret (keys: username, password, host, port, dbname). */
+function parseSecret(raw: string | undefined): Record<string, unknown> {
+  if (raw === undefined || raw === '') return {};
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // fall through: never echo the secret itself in the message
+  }
+  throw new ConfigError('DB_SECRET must be a JSON object with username, password, host, port and dbname');
+}
+
+function str(value: unknown): string | undefined {
+  if (typeof value === 'string' && value !== '') return value;
+  if (typeof value === 'number') return String(value);
+  return undefined;
+}
+
+function databaseConfig(env: Env, production: boolean): DatabaseConfig {
+  const secret = parseSecret(env.DB_SECRET);
+  const wantsServer = Boolean(env.DATABASE_URL || env.DB_SECRET || env.DB_HOST || env.PGHOST);
+  if (!wantsServer) return { kind: 'pglite', dataDir: env.PGLITE_DATA_DIR || undefined };
+
+  let connection: PgConnection;
+  let host: string | undefined;
+  if (env.DATABASE_URL) {
+    connection = { connectionString: env.DATABASE_URL };
+    host = hostOfUrl(env.DATABASE_URL);
+  } else {
+    // Discrete variables win over the secret, so a task can point at a proxy while reusing the credentials.
+    // Anything left undefined is filled in by pg from the standard PG* variables.
+    host = env.DB_HOST || str(secret.host);
+    const portRaw = env.DB_PORT || str(secret.port);
+    const port = portRaw === undefined ? undefined : int({ DB_PORT: portRaw }, 'DB_PORT', 5432, 1, 65535);
+    connection = {
+      host,
+      port,
+      database: env.DB_NAME || str(secret.dbname),
+      user: env.DB_USER || str(secret.username),
+      password: env.DB_PASSWORD || str(secret.password),
+    };
+    host = host ?? env.PGHOST;
+  }
+  const tlsRaw = env.DB_TLS || (production && !isLoopback(host) ? 'verify-full' : 'disable');
+  if (tlsRaw !== 'disable' && tlsRaw !== 'verify-full') {
+    throw new ConfigError(`DB_TLS must be "disable" or "verify-full", got ${JSON.stringify(tlsRaw)}`);
+  }
+  return { kind: 'postgres', connection, tls: tlsRaw, caFile: env.DB_CA_FILE || DEFAULT_CA_FILE };
+}
+
+/** Reads the configuration from `env` (normally `process.env`). Throws ConfigError with a useful message. */
+export function loadConfig(env: Env = process.env): Config {
+  const production = env.NODE_ENV === 'production';
+  return {
+    port: int(env, 'PORT', SERVICE_PORT, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    serviceName: env.SERVICE_NAME || 'ha-sample-service',
+    version: env.APP_VERSION || '0.1.0',
+    production,
+    logLevel: env.LOG_LEVEL || 'info',
+    drainMs: int(env, 'DRAIN_SECONDS', DRAIN_SECONDS, 0, 300) * 1000,
+    requestTimeoutMs: REQUEST_TIMEOUT_SECONDS * 1000,
+    metricsNamespace: env.METRICS_NAMESPACE || 'HaSampleService',
+    metricsIntervalMs: int(env, 'METRICS_INTERVAL_MS', 60_000, 0, 3_600_000),
+    db: databaseConfig(env, production),
+    policies: {
+      dbTimeoutMs: int(env, 'DB_TIMEOUT_MS', 1000, 10, 60_000),
+      dbMaxAttempts: int(env, 'DB_MAX_ATTEMPTS', 3, 1, 10),
+      dbRetryBaseMs: int(env, 'DB_RETRY_BASE_MS', 50, 1, 10_000),
+      dbRetryMaxMs: int(env, 'DB_RETRY_MAX_MS', 1000, 1, 60_000),
+      breakerThreshold: int(env, 'DB_BREAKER_THRESHOLD', 5, 1, 1000),
+      breakerHalfOpenAfterMs: int(env, 'DB_BREAKER_HALF_OPEN_MS', 5000, 10, 600_000),
+      poolMax: int(env, 'DB_POOL_MAX', 10, 1, 1000),
+      queueMax: int(env, 'DB_QUEUE_MAX', 100, 0, 100_000),
+      maxInFlight: int(env, 'MAX_IN_FLIGHT', 1000, 1, 1_000_000),
+      cacheEntries: int(env, 'CACHE_ENTRIES', 1000, 0, 1_000_000),
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// Classifies database errors. Two questions, two answers:
+//  - isTransient: is another attempt likely to succeed (connection lost, failover, timeout)? Retry only these.
+//  - isDependencyFailure: does this say the database is unhealthy? Only these count towards the circuit
+//    breaker. Errors caused by the data in one request (classes 22 and 23) say nothing about the database.
+import { TaskCancelledError } from 'cockatiel';
+
+/** Our per-attempt timeout fired. (cockatiel 3.2.1's own isTaskCancelledError tests the wrong property.) */
+export function isTimeout(err: unknown): boolean {
+  return err instanceof TaskCancelledError;
+}
+
+/** SQLSTATEs that mean "try again": connection exceptions, shutdown/failover, cancellation, contention. */
+const TRANSIENT_SQLSTATES = new Set([
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  '53300', // too_many_connections
+  '55P03', // lock_not_available
+  '57014', // query_canceled (statement_timeout)
+  '57P01', // admin_shutdown (failover, restart)
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up, recovery)
+  '25006', // read_only_sql_transaction (connected to a standby that was just demoted)
+]);
+
+const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+const TRANSIENT_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Query read timeout',
+  'Client has encountered a connection error',
+  'Connection ended unexpectedly',
+  'terminating connection',
+];
+
+function code(err: unknown): string | undefined {
+  const c = (err as { code?: unknown } | null)?.code;
+  return typeof c === 'string' ? c : undefined;
+}
+
+export function isTransient(err: unknown): boolean {
+  if (isTimeout(err)) return true;
+  const c = code(err);
+  if (c !== undefined) {
+    if (c.startsWith('08')) return true; // connection_exception class
+    if (TRANSIENT_SQLSTATES.has(c) || TRANSIENT_NODE_CODES.has(c)) return true;
+  }
+  const message = err instanceof Error ? err.message : '';
+  return TRANSIENT_MESSAGES.some((m) => message.includes(m));
+}
+
+export function isDependencyFailure(err: unknown): boolean {
+  if (isTransient(err)) return true;
+  const c = code(err);
+  // data_exception (22) and integrity_constraint_violation (23) come from one request's data
+  return !(c !== undefined && /^2[23]/.test(c));
+}

@@ -1,0 +1,112 @@
+// The reliability policies around every database call, built from cockatiel rather than rewritten.
+//
+//   bulkhead ─► retry (only when safe) ─► circuit breaker ─► timeout ─► the call
+//
+// - bulkhead: at most poolMax calls run and at most queueMax wait; the rest are rejected at once
+//   (BulkheadRejectedError → 503 + Retry-After). Latency stays bounded instead of growing with the queue.
+// - retry: exponential backoff with full jitter (a random delay in [0, base·2^n), capped), and only for
+//   transient errors and only for calls that are safe to repeat (reads, writes under an idempotency key).
+// - circuit breaker: after `breakerThreshold` consecutive dependency failures calls fail fast
+//   (BrokenCircuitError → 503) for breakerHalfOpenAfterMs, then one probe call decides: success closes it.
+//   It sits inside the retry so every attempt counts, and an open circuit is never retried.
+// - timeout: each attempt has a deadline. cockatiel's aggressive strategy returns at the deadline; pg's own
+//   query/connect/statement timeouts (db/pg.ts) use the same value so the connection work stops too.
+import {
+  BrokenCircuitError,
+  BulkheadPolicy,
+  CircuitBreakerPolicy,
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  TimeoutStrategy,
+  bulkhead,
+  circuitBreaker,
+  fullJitterGenerator,
+  handleWhen,
+  retry,
+  timeout,
+  wrap,
+  type IPolicy,
+} from 'cockatiel';
+import type { PolicyConfig } from '../config';
+import { isDependencyFailure, isTransient } from './errors';
+import type { Queryable } from './types';
+
+export type CircuitStateName = 'closed' | 'open' | 'half-open' | 'isolated';
+
+const STATE_NAMES: Record<CircuitState, CircuitStateName> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'isolated',
+};
+
+export interface CallOptions {
+  /** True when repeating the call cannot do harm (a read, or a write guarded by an idempotency key). */
+  readonly idempotent: boolean;
+}
+
+export interface PolicyHooks {
+  readonly onCircuitStateChange?: (state: CircuitStateName) => void;
+  readonly onRetry?: (attempt: number, delayMs: number, err: unknown) => void;
+  readonly onShed?: () => void;
+}
+
+export type PolicySettings = Pick<
+  PolicyConfig,
+  'dbTimeoutMs' | 'dbMaxAttempts' | 'dbRetryBaseMs' | 'dbRetryMaxMs' | 'breakerThreshold' | 'breakerHalfOpenAfterMs' | 'poolMax' | 'queueMax'
+>;
+
+/** A database wrapped in the policies above. Callers pass a function so a retry re-runs the whole unit of work. */
+export class ResilientDatabase {
+  readonly breaker: CircuitBreakerPolicy;
+  readonly bulkhead: BulkheadPolicy;
+  private readonly safe: IPolicy;
+  private readonly unsafe: IPolicy;
+  private openedAt = 0;
+
+  constructor(
+    private readonly db: Queryable,
+    private readonly settings: PolicySettings,
+    hooks: PolicyHooks = {},
+  ) {
+    this.bulkhead = bulkhead(settings.poolMax, settings.queueMax);
+    this.bulkhead.onReject(() => hooks.onShed?.());
+    const attemptTimeout = timeout(settings.dbTimeoutMs, TimeoutStrategy.Aggressive);
+    this.breaker = circuitBreaker(handleWhen(isDependencyFailure), {
+      halfOpenAfter: settings.breakerHalfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(settings.breakerThreshold),
+    });
+    this.breaker.onBreak(() => (this.openedAt = Date.now()));
+    this.breaker.onStateChange((s) => hooks.onCircuitStateChange?.(STATE_NAMES[s]));
+    const retryPolicy = retry(handleWhen(isTransient), {
+      maxAttempts: settings.dbMaxAttempts - 1, // cockatiel counts retries, the setting counts attempts
+      backoff: new ExponentialBackoff({
+        generator: fullJitterGenerator,
+        initialDelay: settings.dbRetryBaseMs,
+        maxDelay: settings.dbRetryMaxMs,
+      }),
+    });
+    retryPolicy.onRetry((e) => hooks.onRetry?.(e.attempt, e.delay, 'error' in e ? e.error : undefined));
+    this.safe = wrap(this.bulkhead, retryPolicy, this.breaker, attemptTimeout);
+    this.unsafe = wrap(this.bulkhead, this.breaker, attemptTimeout);
+  }
+
+  /** Runs `fn` against the database under the policies. */
+  run<T>(fn: (db: Queryable) => Promise<T>, options: CallOptions): Promise<T> {
+    const policy = options.idempotent ? this.safe : this.unsafe;
+    return policy.execute(() => fn(this.db)) as Promise<T>;
+  }
+
+  get circuitState(): CircuitStateName {
+    return STATE_NAMES[this.breaker.state];
+  }
+
+  /** Seconds until the open circuit lets a probe through (at least 1): the Retry-After to send. */
+  retryAfterSeconds(now = Date.now()): number {
+    if (this.breaker.state !== CircuitState.Open) return 1;
+    return Math.max(1, Math.ceil((this.openedAt + this.settings.breakerHalfOpenAfterMs - now) / 1000));
+  }
+}
+
+export { BrokenCircuitError };

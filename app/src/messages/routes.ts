@@ -1,0 +1,61 @@
+// The messages API: POST /messages, GET /messages/:id, GET /messages.
+import { isBrokenCircuitError, isBulkheadRejectedError } from 'cockatiel';
+import { isTransient } from '../db/errors';
+import { HttpError, notFound } from '../http/errors';
+import { readJson } from '../http/body';
+import type { Router } from '../http/router';
+import type { LruCache } from './cache';
+import { IdempotencyConflictError, type Message, type MessagesRepository } from './repository';
+import { parseCreateBody, parseId, parseIdempotencyKey, parseListQuery } from './validation';
+
+/** The header that says a response came from the fallback cache, not the database. */
+export const SERVED_FROM_HEADER = 'x-served-from';
+
+export interface MessagesDeps {
+  readonly repository: MessagesRepository;
+  readonly cache: LruCache<Message>;
+}
+
+/** True when the database could not be asked (circuit open, load shed, timeout, connection lost). */
+export function isUnavailable(err: unknown): boolean {
+  return isBrokenCircuitError(err) || isBulkheadRejectedError(err) || isTransient(err);
+}
+
+export function registerMessageRoutes(router: Router, { repository, cache }: MessagesDeps): void {
+  router.post('/messages', async ({ req }) => {
+    // Validate the header before reading the body, so a bad key costs nothing.
+    const key = parseIdempotencyKey(req.headers['idempotency-key']);
+    const { text } = parseCreateBody(await readJson(req));
+    try {
+      const { message, created } = await repository.create(text, key);
+      cache.set(message.id, message);
+      return { status: created ? 201 : 200, body: message, headers: { location: `/messages/${message.id}` } };
+    } catch (err) {
+      if (err instanceof IdempotencyConflictError) throw new HttpError(422, 'idempotency_key_reused', err.message);
+      throw err;
+    }
+  });
+
+  router.get('/messages/:id', async ({ params }) => {
+    const id = parseId(params.id);
+    let message: Message | undefined;
+    try {
+      message = await repository.get(id);
+    } catch (err) {
+      // Graceful degradation: serve what we have seen before while the database cannot be asked.
+      const cached = isUnavailable(err) ? cache.get(id) : undefined;
+      if (!cached) throw err;
+      return { status: 200, body: cached, headers: { [SERVED_FROM_HEADER]: 'cache' } };
+    }
+    if (!message) throw notFound(`message ${id} does not exist`);
+    cache.set(id, message);
+    return { status: 200, body: message };
+  });
+
+  router.get('/messages', async ({ query }) => {
+    const { limit, before } = parseListQuery(query);
+    const page = await repository.list(limit, before);
+    for (const m of page.messages) cache.set(m.id, m);
+    return { status: 200, body: page };
+  });
+}

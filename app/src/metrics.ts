@@ -1,0 +1,105 @@
+// CloudWatch embedded metric format (EMF): metrics written as structured log lines, which CloudWatch
+// Logs turns into metrics, so the service needs no agent and no PutMetricData permission.
+// Requests are aggregated in memory and written once per interval (one line a minute, not one per
+// request); circuit state changes are written at once, because an alarm on them should not wait.
+
+/** Largest array EMF accepts for one metric value. */
+export const EMF_MAX_VALUES = 100;
+
+export interface MetricsOptions {
+  readonly namespace: string;
+  readonly service: string;
+  /** Where a finished EMF line goes. @default - process.stdout */
+  readonly sink?: (line: string) => void;
+  /** For reservoir sampling (tests pass a fixed one). @default Math.random */
+  readonly random?: () => number;
+}
+
+type Unit = 'Count' | 'Milliseconds';
+
+export class Metrics {
+  private requests = 0;
+  private errors = 0;
+  private clientErrors = 0;
+  private shed = 0;
+  private latencies: number[] = [];
+  private seen = 0;
+  private circuitOpen = 0;
+  private timer?: NodeJS.Timeout;
+  private readonly sink: (line: string) => void;
+  private readonly random: () => number;
+
+  constructor(private readonly options: MetricsOptions) {
+    this.sink = options.sink ?? ((line) => process.stdout.write(line + '\n'));
+    this.random = options.random ?? Math.random;
+  }
+
+  recordRequest(status: number, latencyMs: number): void {
+    this.requests++;
+    if (status >= 500) this.errors++;
+    else if (status >= 400) this.clientErrors++;
+    if (status === 503) this.shed++;
+    // Reservoir sampling keeps a uniform sample of at most EMF_MAX_VALUES latencies per interval.
+    this.seen++;
+    const value = Math.round(latencyMs * 100) / 100;
+    if (this.latencies.length < EMF_MAX_VALUES) this.latencies.push(value);
+    else {
+      const i = Math.floor(this.random() * this.seen);
+      if (i < EMF_MAX_VALUES) this.latencies[i] = value;
+    }
+  }
+
+  /** 1 while the database circuit is open or half-open, 0 when closed; written immediately. */
+  setCircuitOpen(open: boolean): void {
+    this.circuitOpen = open ? 1 : 0;
+    this.sink(this.emf({ CircuitOpen: [this.circuitOpen, 'Count'] }));
+  }
+
+  /** Writes the aggregated record for the interval and starts a new one. Returns the line (or undefined if idle). */
+  flush(): string | undefined {
+    if (this.requests === 0) return undefined;
+    const values: Record<string, [number | number[], Unit]> = {
+      Requests: [this.requests, 'Count'],
+      Errors: [this.errors, 'Count'],
+      ClientErrors: [this.clientErrors, 'Count'],
+      Shed: [this.shed, 'Count'],
+      Latency: [this.latencies, 'Milliseconds'],
+      CircuitOpen: [this.circuitOpen, 'Count'],
+    };
+    const line = this.emf(values);
+    this.requests = this.errors = this.clientErrors = this.shed = this.seen = 0;
+    this.latencies = [];
+    this.sink(line);
+    return line;
+  }
+
+  start(intervalMs: number): void {
+    if (intervalMs <= 0 || this.timer) return;
+    this.timer = setInterval(() => this.flush(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.flush();
+  }
+
+  private emf(values: Record<string, [number | number[], Unit]>): string {
+    const doc: Record<string, unknown> = {
+      _aws: {
+        Timestamp: Date.now(),
+        CloudWatchMetrics: [
+          {
+            Namespace: this.options.namespace,
+            Dimensions: [['Service']],
+            Metrics: Object.entries(values).map(([Name, [, Unit]]) => ({ Name, Unit })),
+          },
+        ],
+      },
+      Service: this.options.service,
+    };
+    for (const [name, [value]] of Object.entries(values)) doc[name] = value;
+    return JSON.stringify(doc);
+  }
+}

@@ -1,0 +1,48 @@
+// Entry point: configuration from the environment, then the service. Exit codes: 0 after a graceful
+// shutdown, 1 for bad configuration or a fatal error (ECS replaces the task).
+import { startServer } from './app';
+import { ConfigError, loadConfig } from './config';
+import { STOP_TIMEOUT_SECONDS } from './contract';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(JSON.stringify({ level: 'fatal', msg: err.message }) + '\n');
+      process.exit(1);
+    }
+    throw err;
+  }
+  const app = await startServer({ config });
+  const { logger } = app;
+
+  const stop = (signal: string, drainMs: number) => {
+    logger.info({ signal }, 'shutdown requested');
+    // Backstop below the container stop timeout, so we never end up SIGKILLed mid-write.
+    setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, (STOP_TIMEOUT_SECONDS - 1) * 1000).unref();
+    const exit = (code: number) => logger.flush(() => process.exit(code));
+    app.shutdown({ drainMs }).then(
+      () => exit(0),
+      (err: unknown) => {
+        logger.error({ err: (err as Error).message }, 'shutdown failed');
+        exit(1);
+      },
+    );
+  };
+  // SIGTERM (ECS, docker stop) drains for the full period; SIGINT (Ctrl-C at a terminal) skips the drain.
+  process.once('SIGTERM', () => stop('SIGTERM', config.drainMs));
+  process.once('SIGINT', () => stop('SIGINT', 0));
+  for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+    process.on(event, (err) => {
+      logger.fatal({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, event);
+      logger.flush(() => process.exit(1));
+    });
+  }
+}
+
+void main();

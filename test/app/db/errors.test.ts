@@ -1,0 +1,36 @@
+import { TaskCancelledError, BrokenCircuitError } from 'cockatiel';
+import { describe, expect, it } from 'vitest';
+import { isDependencyFailure, isTransient } from '../../../app/src/db/errors';
+
+const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
+
+describe('isTransient', () => {
+  it.each([
+    ['refused connection', withCode('ECONNREFUSED'), true],
+    ['reset connection', withCode('ECONNRESET'), true],
+    ['admin shutdown (failover)', withCode('57P01'), true],
+    ['cannot connect now (recovery)', withCode('57P03'), true],
+    ['connection exception class 08', withCode('08006'), true],
+    ['serialization failure', withCode('40001'), true],
+    ['statement timeout', withCode('57014'), true],
+    ['our per-attempt timeout', new TaskCancelledError('timed out'), true],
+    ['pg connect timeout', new Error('timeout exceeded when trying to connect'), true],
+    ['connection terminated', new Error('Connection terminated unexpectedly'), true],
+    ['unique violation', withCode('23505'), false],
+    ['syntax error', withCode('42601'), false],
+    ['bad password', withCode('28P01'), false],
+    ['open circuit', new BrokenCircuitError(), false],
+    ['not an error', 'boom', false],
+  ])('%s → %s', (_name, err, expected) => {
+    expect(isTransient(err)).toBe(expected);
+  });
+});
+
+describe('isDependencyFailure', () => {
+  it('counts connection problems and server-side failures, not errors caused by one request', () => {
+    expect(isDependencyFailure(withCode('ECONNREFUSED'))).toBe(true);
+    expect(isDependencyFailure(withCode('28P01'))).toBe(true); // credentials rotated: the dependency is unusable
+    expect(isDependencyFailure(withCode('23505'))).toBe(false);
+    expect(isDependencyFailure(withCode('22P02'))).toBe(false);
+  });
+});

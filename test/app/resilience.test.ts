@@ -1,0 +1,163 @@
+// The reliability behaviour over HTTP, with faults injected in-process: a refusing or hanging
+// database, an open circuit, a full bulkhead, and a drain. Bounded waits only, never speed assertions.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type App } from '../../app/src/app';
+import { silentLogger } from '../../app/src/logger';
+import type { Database } from '../../app/src/db/types';
+import { FaultyDatabase, json, pglite, post, startTestApp, testConfig } from './helpers';
+
+let inner: Database;
+beforeAll(async () => {
+  inner = await pglite();
+}, 30_000);
+afterAll(async () => {
+  await inner?.close();
+});
+
+let app: (App & { url: string }) | undefined;
+afterEach(async () => {
+  await app?.shutdown({ drainMs: 0 });
+  app = undefined;
+});
+
+async function start(faulty: FaultyDatabase, policies: Parameters<typeof testConfig>[0] = {}) {
+  app = await startTestApp(faulty, testConfig(policies));
+  return app;
+}
+
+describe('database outage', () => {
+  it('answers 503 with Retry-After, then fails fast once the circuit opens, and keeps readiness 200', async () => {
+    const db = new FaultyDatabase(inner);
+    const { url } = await start(db, { policies: { breakerThreshold: 3, breakerHalfOpenAfterMs: 60_000, dbRetryBaseMs: 1 } });
+    db.mode = 'refuse';
+
+    const first = await fetch(`${url}/messages/1`);
+    expect(first.status).toBe(503);
+    expect(first.headers.get('retry-after')).toBe('1');
+    expect((await json(first)).error.code).toBe('database_unavailable');
+
+    // three attempts (one request with retries) opened the circuit; now no call reaches the database
+    const callsWhenOpen = db.calls;
+    const open = await fetch(`${url}/messages/1`);
+    expect(open.status).toBe(503);
+    expect(Number(open.headers.get('retry-after'))).toBeGreaterThanOrEqual(59);
+    expect(db.calls).toBe(callsWhenOpen);
+
+    expect((await fetch(`${url}/health/ready`)).status).toBe(200);
+    expect((await fetch(`${url}/health/live`)).status).toBe(200);
+    const deep = await fetch(`${url}/health/deep`);
+    expect(deep.status).toBe(503);
+    expect((await json(deep)).dependencies.database).toMatchObject({ status: 'down', circuit: 'open' });
+  });
+
+  it('probes when half-open and recovers without a restart', async () => {
+    const db = new FaultyDatabase(inner);
+    const { url } = await start(db, { policies: { breakerThreshold: 1, breakerHalfOpenAfterMs: 200, dbMaxAttempts: 1 } });
+    db.mode = 'refuse';
+    expect((await post(`${url}/messages`, { text: 'x' })).status).toBe(503);
+    db.mode = 'ok';
+    expect((await post(`${url}/messages`, { text: 'x' })).status).toBe(503); // still open: fails fast
+    await new Promise((r) => setTimeout(r, 250));
+    expect((await post(`${url}/messages`, { text: 'after' })).status).toBe(201); // the probe
+    expect(app!.resilient.circuitState).toBe('closed');
+  });
+
+  it('serves GET /messages/:id from the cache while the circuit is open, and says so', async () => {
+    const db = new FaultyDatabase(inner);
+    const { url } = await start(db, { policies: { breakerThreshold: 1, breakerHalfOpenAfterMs: 60_000, dbMaxAttempts: 1 } });
+    const created = await json(await post(`${url}/messages`, { text: 'cached' }));
+    db.mode = 'refuse';
+    const res = await fetch(`${url}/messages/${created.id}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-served-from')).toBe('cache');
+    expect(await json(res)).toEqual(created);
+    // an id never seen cannot be served
+    expect((await fetch(`${url}/messages/999999`)).status).toBe(503);
+  });
+
+  it('times out a hanging database call and answers 503 within 2 s', async () => {
+    const db = new FaultyDatabase(inner);
+    const { url } = await start(db, { policies: { dbTimeoutMs: 100, dbMaxAttempts: 2, dbRetryBaseMs: 1 } });
+    db.mode = 'hang';
+    db.calls = 0;
+    const res = await fetch(`${url}/messages/1`, { signal: AbortSignal.timeout(2000) });
+    expect(res.status).toBe(503);
+    expect(db.calls).toBe(2); // a read is retried once
+  });
+
+  it('does not retry a write without an idempotency key, retries one with a key', async () => {
+    const db = new FaultyDatabase(inner);
+    const { url } = await start(db, { policies: { dbMaxAttempts: 3, dbRetryBaseMs: 1, breakerThreshold: 100 } });
+    db.mode = 'refuse';
+    db.calls = 0;
+    expect((await post(`${url}/messages`, { text: 'no key' })).status).toBe(503);
+    expect(db.calls).toBe(1);
+    db.calls = 0;
+    expect((await post(`${url}/messages`, { text: 'key' }, { 'idempotency-key': 'retry-me' })).status).toBe(503);
+    expect(db.calls).toBe(3);
+  });
+});
+
+describe('load shedding', () => {
+  it('sheds with 503 overloaded when the pool and its queue are full, and recovers', async () => {
+    const db = new FaultyDatabase(inner);
+    const { url } = await start(db, { policies: { poolMax: 1, queueMax: 1, dbTimeoutMs: 2000 } });
+    db.delayMs = 300;
+    const responses = await Promise.all(Array.from({ length: 6 }, () => fetch(`${url}/messages?limit=1`)));
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 200)).toHaveLength(2); // one running, one queued
+    expect(statuses.filter((s) => s === 503)).toHaveLength(4);
+    const shed = responses.find((r) => r.status === 503)!;
+    expect(shed.headers.get('retry-after')).toBe('1');
+    expect((await json(shed)).error.code).toBe('overloaded');
+    db.delayMs = 0;
+    expect((await fetch(`${url}/messages?limit=1`)).status).toBe(200);
+  });
+
+  it('sheds at the front door beyond maxInFlight but never sheds health checks', async () => {
+    const db = new FaultyDatabase(inner);
+    const { url } = await start(db, { policies: { maxInFlight: 1, dbTimeoutMs: 2000 } });
+    db.delayMs = 300;
+    const slow = fetch(`${url}/messages?limit=1`);
+    await new Promise((r) => setTimeout(r, 50));
+    const shed = await fetch(`${url}/`);
+    expect(shed.status).toBe(503);
+    expect((await fetch(`${url}/health/live`)).status).toBe(200);
+    expect((await slow).status).toBe(200);
+  });
+});
+
+describe('startup and graceful shutdown', () => {
+  it('is not ready until migrations succeed, and retries them while the database is away', async () => {
+    const db = new FaultyDatabase(inner);
+    db.mode = 'refuse';
+    const started = await startServer({ config: testConfig(), database: db, logger: silentLogger(), metricsSink: () => undefined, taskInfo: {} });
+    app = started;
+    const url = started.url;
+    expect((await fetch(`${url}/health/ready`)).status).toBe(503);
+    expect((await json(await fetch(`${url}/health/ready`))).status).toBe('starting');
+    expect((await fetch(`${url}/health/live`)).status).toBe(200);
+    db.mode = 'ok';
+    await started.ready; // the retry loop's backoff is capped at 5 s
+    expect((await fetch(`${url}/health/ready`)).status).toBe(200);
+  }, 20_000);
+
+  it('turns readiness 503 at once on shutdown, keeps serving through the drain, finishes in-flight work', async () => {
+    const db = new FaultyDatabase(inner);
+    const current = await start(db);
+    const { url } = current;
+    db.delayMs = 400;
+    const inFlight = post(`${url}/messages`, { text: 'in flight' });
+    await new Promise((r) => setTimeout(r, 50));
+    const stopped = current.shutdown({ drainMs: 300 });
+    const readiness = await fetch(`${url}/health/ready`);
+    expect(readiness.status).toBe(503);
+    expect((await json(readiness)).status).toBe('draining');
+    expect(readiness.headers.get('connection')).toBe('close');
+    expect((await fetch(`${url}/`)).status).toBe(200); // still serving during the drain
+    expect((await inFlight).status).toBe(201);
+    await stopped;
+    await expect(fetch(`${url}/`)).rejects.toThrow(); // no longer accepting
+    app = undefined;
+  });
+});
