@@ -6,6 +6,11 @@
  * Keys left out take the defaults below. Pure functions only: no CDK constructs here.
  */
 
+import { cronProblem, durationProblem, isKnownTimeZone } from '../constructs/chaos/schedule-rules';
+import type { ExperimentName } from '../constructs/chaos/chaos-experiments';
+import { SloConfigError } from '../constructs/slo/burn-rate';
+import { ResolvedSloConfig, resolveSloConfig } from '../constructs/slo/slo-config';
+
 /** Context key that holds the configuration. */
 export const CONFIG_CONTEXT_KEY = 'ha';
 
@@ -105,7 +110,28 @@ export interface HaConfig {
   readonly certificateArn?: string;
   /** Address subscribed to the paging topic. @default - no subscription */
   readonly alarmEmail?: string;
+  /** Service level objectives. @default - availability 99.9 %, latency 99 % within 300 ms, both over 30 days */
+  readonly slo: ResolvedSloConfig;
+  readonly chaos: ChaosConfig;
 }
+
+/** The weekly chaos experiments (see docs/chaos.md). */
+export interface ChaosConfig {
+  /** Start the experiments on their weekly schedule; off, they are templates started by hand. @default true */
+  readonly schedule: boolean;
+  /** Experiments the schedule starts. @default - all three */
+  readonly scheduledExperiments: ExperimentName[];
+  /** IANA time zone of the cron expressions. @default America/New_York */
+  readonly timeZone: string;
+  /** EventBridge Scheduler cron per experiment. @default - taskLoss Tue, databaseFailover Wed, azLoss Thu, 10:00 */
+  readonly cron: Record<ExperimentName, string>;
+  /** Minutes the AZ-loss experiment cuts the zone off (1-720). @default 5 */
+  readonly zoneOutageMinutes: number;
+  /** Zone the AZ-loss experiment cuts off. @default - the first configured zone */
+  readonly zone: string;
+}
+
+const EXPERIMENTS: ExperimentName[] = ['taskLoss', 'databaseFailover', 'azLoss'];
 
 /** Error raised for a configuration value that cannot work; the message names the key, the value and what is allowed. */
 export class ConfigError extends Error {
@@ -230,7 +256,62 @@ export function parseConfig(input: unknown): HaConfig {
   const backup = parseBackup(section(raw, 'backup'));
   const dr = parseDr(section(raw, 'dr'), backup);
 
-  return { primaryRegion, drRegion, availabilityZones, natGateways, service, database, backup, dr, certificateArn, alarmEmail };
+  const slo = parseSlo(section(raw, 'slo'));
+  const chaos = parseChaos(section(raw, 'chaos'), availabilityZones);
+
+  return { primaryRegion, drRegion, availabilityZones, natGateways, service, database, backup, dr, certificateArn, alarmEmail, slo, chaos };
+}
+
+function parseSlo(raw: Raw): ResolvedSloConfig {
+  const unknown = Object.keys(raw).filter((key) => key !== 'availability' && key !== 'latency');
+  if (unknown.length > 0) {
+    throw new ConfigError(`slo accepts only "availability" and "latency" (burn-rate tiers are set in code), got ${show(unknown)}`);
+  }
+  for (const key of ['availability', 'latency']) {
+    if (raw[key] !== undefined && !isObject(raw[key])) throw new ConfigError(`slo.${key} must be an object, got ${show(raw[key])}`);
+  }
+  try {
+    return resolveSloConfig(raw, 'slo');
+  } catch (err) {
+    if (err instanceof SloConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
+function parseChaos(raw: Raw, zones: readonly string[]): ChaosConfig {
+  const schedule = raw.schedule ?? true;
+  if (typeof schedule !== 'boolean') throw new ConfigError(`chaos.schedule must be true or false, got ${show(schedule)}`);
+
+  const scheduled = raw.scheduledExperiments ?? EXPERIMENTS;
+  if (!Array.isArray(scheduled) || scheduled.some((name) => !EXPERIMENTS.includes(name as ExperimentName))) {
+    throw new ConfigError(`chaos.scheduledExperiments must list some of ${EXPERIMENTS.join(', ')}, got ${show(scheduled)}`);
+  }
+
+  const timeZone = str(raw, 'timeZone', 'chaos.timeZone', 'America/New_York');
+  if (!isKnownTimeZone(timeZone)) {
+    throw new ConfigError(`chaos.timeZone must be an IANA time zone name such as "America/New_York" or "Europe/Berlin", got ${show(timeZone)}`);
+  }
+
+  const rawCron = raw.cron ?? {};
+  if (!isObject(rawCron)) throw new ConfigError(`chaos.cron must be an object of experiment name to cron expression, got ${show(rawCron)}`);
+  const cron = { taskLoss: 'cron(0 10 ? * TUE *)', databaseFailover: 'cron(0 10 ? * WED *)', azLoss: 'cron(0 10 ? * THU *)' };
+  for (const [name, expression] of Object.entries(rawCron)) {
+    if (!EXPERIMENTS.includes(name as ExperimentName)) {
+      throw new ConfigError(`chaos.cron has no experiment "${name}"; experiments are ${EXPERIMENTS.join(', ')}`);
+    }
+    const problem = typeof expression === 'string' ? cronProblem(expression) : 'must be a string';
+    if (problem) throw new ConfigError(`chaos.cron.${name} ${problem}, got ${show(expression)}`);
+    cron[name as ExperimentName] = expression as string;
+  }
+
+  const zoneOutageMinutes = raw.zoneOutageMinutes ?? 5;
+  const durationIssue = typeof zoneOutageMinutes === 'number' ? durationProblem(zoneOutageMinutes) : 'must be a number';
+  if (durationIssue) throw new ConfigError(`chaos.zoneOutageMinutes ${durationIssue}, got ${show(zoneOutageMinutes)}`);
+
+  const zone = str(raw, 'zone', 'chaos.zone', zones[0]);
+  if (!zones.includes(zone)) throw new ConfigError(`chaos.zone must be one of availabilityZones (${zones.join(', ')}), got ${show(zone)}`);
+
+  return { schedule, scheduledExperiments: scheduled as ExperimentName[], timeZone, cron, zoneOutageMinutes: zoneOutageMinutes as number, zone };
 }
 
 function section(raw: Raw, key: string): Raw {

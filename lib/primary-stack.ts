@@ -11,6 +11,8 @@ import { ResilientFargateService } from '../constructs/service/resilient-fargate
 import { DatabaseBackupPlan } from '../constructs/database/database-backup-plan';
 import { DatabaseRestoreTesting } from '../constructs/database/database-restore-testing';
 import { MultiAzDatabase } from '../constructs/database/multi-az-database';
+import { ChaosExperiments } from '../constructs/chaos/chaos-experiments';
+import { InfrastructureAlarms, ServiceDashboard, SloAlarms } from '../constructs/slo';
 import { DEREGISTRATION_DELAY_SECONDS, HEALTH_PATHS, SERVICE_PORT, STOP_TIMEOUT_SECONDS } from '../app/src/contract';
 import type { HaConfig } from './config';
 import type { DisasterRecoveryTargets } from './dr-stack';
@@ -47,6 +49,10 @@ export class PrimaryStack extends Stack {
   public readonly database: MultiAzDatabase;
   public readonly backupPlan: DatabaseBackupPlan;
   public readonly restoreTesting: DatabaseRestoreTesting;
+  public readonly slo: SloAlarms;
+  public readonly infrastructureAlarms: InfrastructureAlarms;
+  public readonly dashboard: ServiceDashboard;
+  public readonly chaos: ChaosExperiments;
 
   constructor(scope: Construct, id: string, props: PrimaryStackProps) {
     super(scope, id, props);
@@ -144,6 +150,53 @@ export class PrimaryStack extends Stack {
       id: 'AwsSolutions::AwsSolutions-ECS2',
       reason:
         'the environment holds only NODE_ENV, PORT, DB_HOST, DB_PORT, DB_NAME and DB_TLS, which are not secret; the database credentials reach the container as the ECS secret DB_SECRET from Secrets Manager',
+    });
+
+    // Page on fast error-budget burn; the fast windows are also the deployment alarms, so a bad deploy rolls itself back.
+    this.slo = new SloAlarms(this, 'Slo', {
+      loadBalancer: this.service.loadBalancer,
+      targetGroup: this.service.targetGroup,
+      service: this.service.service,
+      slo: config.slo,
+      alarmEmail: config.alarmEmail,
+    });
+    this.infrastructureAlarms = new InfrastructureAlarms(this, 'InfrastructureAlarms', {
+      loadBalancer: this.service.loadBalancer,
+      targetGroup: this.service.targetGroup,
+      service: this.service.service,
+      availabilityZones: [...config.availabilityZones],
+      database: this.database,
+      topic: this.slo.ticketTopic,
+    });
+    this.dashboard = new ServiceDashboard(this, 'Dashboard', {
+      slo: this.slo,
+      loadBalancer: this.service.loadBalancer,
+      targetGroup: this.service.targetGroup,
+      service: this.service.service,
+      availabilityZones: [...config.availabilityZones],
+      database: this.database,
+      infrastructureAlarms: this.infrastructureAlarms,
+    });
+
+    const zoneSubnets = [this.network.appSubnets, this.network.dataSubnets].flatMap(
+      (tier) => this.network.vpc.selectSubnets({ ...tier, availabilityZones: [config.chaos.zone] }).subnets,
+    );
+    this.chaos = new ChaosExperiments(this, 'Chaos', {
+      // FIS documents stop conditions as metric alarms; whether it accepts a composite alarm is not documented,
+      // so the experiments stop on the fast-burn long-window alarms of both SLOs (docs/chaos.md).
+      stopConditionAlarms: [this.slo.availability.tier('Fast').longWindow, this.slo.latency.tier('Fast').longWindow],
+      service: this.service.service,
+      tasksToStop: Math.max(1, Math.floor(config.service.desiredCount / config.availabilityZones.length)),
+      database: this.database.cluster ? { clusterArn: this.database.resourceArn } : { instanceArn: this.database.resourceArn },
+      zone: { availabilityZone: config.chaos.zone, subnets: zoneSubnets, vpc: this.network.vpc },
+      zoneOutageMinutes: config.chaos.zoneOutageMinutes,
+      schedule: {
+        enabled: config.chaos.schedule,
+        experiments: config.chaos.scheduledExperiments,
+        timeZone: config.chaos.timeZone,
+        cron: config.chaos.cron,
+      },
+      encryptionKey: this.network.encryptionKey,
     });
   }
 }

@@ -16,6 +16,20 @@ describe('parseConfig', () => {
     expect(config.alarmEmail).toBeUndefined();
   });
 
+  it('defaults the SLOs and the weekly chaos schedule', () => {
+    const config = parseConfig({});
+    expect(config.slo.availability.target).toBe(0.999);
+    expect(config.slo.latency).toMatchObject({ target: 0.99, thresholdMs: 300 });
+    expect(config.chaos).toEqual({
+      schedule: true,
+      scheduledExperiments: ['taskLoss', 'databaseFailover', 'azLoss'],
+      timeZone: 'America/New_York',
+      cron: { taskLoss: 'cron(0 10 ? * TUE *)', databaseFailover: 'cron(0 10 ? * WED *)', azLoss: 'cron(0 10 ? * THU *)' },
+      zoneOutageMinutes: 5,
+      zone: 'us-east-1a',
+    });
+  });
+
   it('accepts the cdk.json defaults unchanged', () => {
     const raw = cdkJsonContext().ha as Record<string, unknown>;
     const config = parseConfig(raw);
@@ -65,6 +79,16 @@ describe('parseConfig', () => {
       ['a certificate that is not an ACM ARN', { certificateArn: 'my-cert' }, /certificateArn must be an ACM certificate ARN .* got "my-cert"/],
       ['a certificate in another region', { certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abcd' }, /certificateArn must be in primaryRegion "us-east-1" .* "eu-west-1"/],
       ['a malformed e-mail', { alarmEmail: 'oncall' }, /alarmEmail must be an e-mail address, got "oncall"/],
+      ['an SLO target of 1.5', { slo: { availability: { target: 1.5 } } }, /slo.availability.target .*0.9.*0.9999.*1.5/],
+      ['an SLO target of 99.999 %', { slo: { latency: { target: 0.99999 } } }, /slo.latency.target .*0.99999/],
+      ['burn-rate tiers from JSON', { slo: { tiers: [] } }, /slo accepts only "availability" and "latency"/],
+      ['an invalid chaos cron', { chaos: { cron: { taskLoss: 'cron(0 10 * * TUE)' } } }, /chaos.cron.taskLoss must have 6 fields .* got "cron\(0 10 \* \* TUE\)"/],
+      ['an unknown chaos experiment', { chaos: { cron: { meteor: 'cron(0 10 ? * TUE *)' } } }, /chaos.cron has no experiment "meteor"/],
+      ['an unknown time zone', { chaos: { timeZone: 'Mars/Base' } }, /chaos.timeZone must be an IANA time zone name .* got "Mars\/Base"/],
+      ['an outage over 12 hours', { chaos: { zoneOutageMinutes: 800 } }, /chaos.zoneOutageMinutes must be a whole number of minutes from 1 to 720 .* got 800/],
+      ['a chaos zone outside the configured zones', { chaos: { zone: 'us-east-1f' } }, /chaos.zone must be one of availabilityZones .* got "us-east-1f"/],
+      ['a schedule switch that is not a boolean', { chaos: { schedule: 'yes' } }, /chaos.schedule must be true or false, got "yes"/],
+      ['an unknown scheduled experiment', { chaos: { scheduledExperiments: ['taskLoss', 'meteor'] } }, /chaos.scheduledExperiments must list some of taskLoss, databaseFailover, azLoss/],
     ];
     it.each(cases)('%s', (_name, input, message) => {
       expect(() => parseConfig(input)).toThrow(ConfigError);

@@ -115,6 +115,66 @@ function listFiles(dir: string, prefix = ''): string[] {
   );
 }
 
+describe('PrimaryStack observability and chaos wiring', () => {
+  let built: HaApp;
+  let template: Template;
+
+  beforeAll(() => {
+    built = buildApp(newApp());
+    template = Template.fromStack(built.primary);
+  });
+
+  it('rolls a deployment back when the fast-burn or 5xx-spike alarms fire', () => {
+    template.hasResourceProperties('AWS::ECS::Service', {
+      DeploymentConfiguration: Match.objectLike({ Alarms: { Enable: true, Rollback: true, AlarmNames: Match.anyValue() } }),
+    });
+    const [service] = Object.values(template.findResources('AWS::ECS::Service'));
+    expect(service.Properties.DeploymentConfiguration.Alarms.AlarmNames.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('holds at least 8 burn-rate window alarms and 4 long-AND-short composites that notify the encrypted topic', () => {
+    const metricMath = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) => Array.isArray(a.Properties.Metrics));
+    expect(metricMath.length).toBeGreaterThanOrEqual(8);
+    const composites = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm'));
+    const pairs = composites.filter((c) => JSON.stringify(c.Properties.AlarmRule).includes(') AND ALARM('));
+    expect(pairs.length).toBeGreaterThanOrEqual(4);
+    expect(composites.some((c) => (c.Properties.AlarmActions ?? []).length > 0)).toBe(true);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('stops every chaos experiment on an SLO burn-rate alarm of this stack', () => {
+    const alarmIds = new Set(Object.keys(template.findResources('AWS::CloudWatch::Alarm')));
+    const experiments = Object.values(template.findResources('AWS::FIS::ExperimentTemplate'));
+    expect(experiments).toHaveLength(3);
+    for (const experiment of experiments) {
+      const stops = experiment.Properties.StopConditions as Array<{ Source: string; Value: { 'Fn::GetAtt': [string, string] } }>;
+      expect(stops.length).toBeGreaterThanOrEqual(1);
+      for (const stop of stops) {
+        expect(stop.Source).toBe('aws:cloudwatch:alarm');
+        expect(alarmIds.has(stop.Value['Fn::GetAtt'][0])).toBe(true);
+      }
+    }
+  });
+
+  it('fails over the stack database and cuts off the configured zone', () => {
+    const experiments = Object.values(template.findResources('AWS::FIS::ExperimentTemplate'));
+    const failover = experiments.find((e) => JSON.stringify(e.Properties.Actions).includes('aws:rds:reboot-db-instances'))!;
+    expect(JSON.stringify(failover.Properties.Targets.Database.ResourceArns)).toContain(built.primary.getLogicalId(built.primary.database.instance!.node.defaultChild as never));
+    const zone = experiments.find((e) => JSON.stringify(e.Properties.Actions).includes('aws:network:disrupt-connectivity'))!;
+    const subnetRefs = JSON.stringify(zone.Properties.Targets.ZoneSubnets.ResourceArns);
+    const resources = template.toJSON().Resources;
+    const zones = Object.entries(resources)
+      .filter(([id, r]) => (r as { Type: string }).Type === 'AWS::EC2::Subnet' && subnetRefs.includes(`"${id}"`))
+      .map(([, r]) => (r as { Properties: { AvailabilityZone: string } }).Properties.AvailabilityZone);
+    expect(zones).toEqual([built.config.chaos.zone, built.config.chaos.zone]);
+  });
+
+  it('schedules the experiments weekly', () => {
+    template.resourceCountIs('AWS::Scheduler::Schedule', 3);
+  });
+});
+
 describe('PrimaryStack with overrides', () => {
   it('follows the region, zones and sizes given with -c ha=...', () => {
     const app = newApp({
