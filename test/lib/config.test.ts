@@ -35,6 +35,8 @@ describe('parseConfig', () => {
     const config = parseConfig(raw);
     expect(config.primaryRegion).toBe(raw.primaryRegion);
     expect(config.availabilityZones).toEqual(raw.availabilityZones);
+    expect(config.slo).toEqual(parseConfig({}).slo);
+    expect(config.chaos).toEqual(parseConfig({}).chaos);
   });
 
   it('parses a JSON string, as `-c ha=...` passes it', () => {
