@@ -1,5 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ResilienceChecks } from '../constructs/checks/resilience-checks';
 import { CONFIG_CONTEXT_KEY, HaConfig, parseConfig } from './config';
 import { DrStack } from './dr-stack';
 import { PrimaryStack } from './primary-stack';
@@ -17,7 +18,7 @@ export interface HaApp {
 export function buildApp(app: App): HaApp {
   const config = parseConfig(app.node.tryGetContext(CONFIG_CONTEXT_KEY));
   // Registered before any stack is built; findings are errors that fail synthesis.
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ResilienceChecks(app));
 
   const account = process.env.CDK_DEFAULT_ACCOUNT;
   // The DR stack comes first: the primary stack reads its key and vault ARNs (Fn::GetStackOutput, resolved by
