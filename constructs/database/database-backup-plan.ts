@@ -4,6 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { checkDuration } from '../common/validate';
 
 /** A copy of every recovery point into another vault, normally in another region. */
 export interface BackupCopyTarget {
@@ -59,8 +60,8 @@ export class DatabaseBackupPlan extends Construct {
     const retention = props.retention ?? Duration.days(35);
     const copyRetention = props.copyTo?.retention ?? retention;
 
-    checkDays('retention', retention);
-    checkDays('copyTo.retention', copyRetention);
+    checkDuration('retention', retention, 'days', 1, 36500);
+    checkDuration('copyTo.retention', copyRetention, 'days', 1, 36500);
 
     const encryptionKey =
       props.encryptionKey ??
@@ -103,14 +104,5 @@ export class DatabaseBackupPlan extends Construct {
       period: Duration.hours(1),
       ...props,
     });
-  }
-}
-
-/** AWS Backup lifecycles are whole days, at least one. */
-function checkDays(prop: string, value: Duration): void {
-  if (value.isUnresolved()) return;
-  const days = value.toDays({ integral: false });
-  if (!Number.isInteger(days) || days < 1) {
-    throw new Error(`${prop} must be a whole number of days, at least 1, got ${value.toHumanString()}`);
   }
 }

@@ -4,6 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { checkDuration } from '../common/validate';
 
 export interface DatabaseRestoreTestingProps {
   /** ARN of the RDS DB instance or Multi-AZ DB cluster whose recovery points are restored. */
@@ -60,9 +61,9 @@ export class DatabaseRestoreTesting extends Construct {
     const validationWindow = props.validationWindow ?? Duration.hours(2);
     const selectionWindow = props.selectionWindow ?? Duration.days(7);
 
-    checkWhole('validationWindow', validationWindow.toHours(), 1, 168, 'hours');
-    checkWhole('startWindow', startWindow.toHours(), 1, 168, 'hours');
-    checkWhole('selectionWindow', selectionWindow.toDays(), 1, 365, 'days');
+    checkDuration('validationWindow', validationWindow, 'hours', 1, 168);
+    checkDuration('startWindow', startWindow, 'hours', 1, 168);
+    checkDuration('selectionWindow', selectionWindow, 'days', 1, 365);
     if (props.vaults.length === 0) throw new Error('vaults must name at least one backup vault, got none');
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -131,11 +132,5 @@ export class DatabaseRestoreTesting extends Construct {
       period: Duration.days(1),
       ...props,
     });
-  }
-}
-
-function checkWhole(prop: string, value: number, min: number, max: number, unit: string): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${prop} must be a whole number of ${unit} between ${min} and ${max}, got ${value}`);
   }
 }

@@ -8,6 +8,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { allowCloudWatchLogsToUseKey } from '../common/log-encryption';
+import { checkInt } from '../common/validate';
 
 /** Multi-AZ DB instance (one synchronous standby) or Multi-AZ DB cluster (two readable standbys). */
 export type MultiAzDeployment = 'instance' | 'cluster';
@@ -489,11 +490,4 @@ interface InstanceOptions extends CommonOptions {
 
 interface ClusterOptions extends CommonOptions {
   readonly clusterIops: number;
-}
-
-function checkInt(prop: string, value: number, min: number, max: number): void {
-  if (Token.isUnresolved(value)) return;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${prop} must be an integer between ${min} and ${max}, got ${value}`);
-  }
 }

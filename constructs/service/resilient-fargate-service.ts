@@ -8,6 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { Construct } from 'constructs';
 import { allowCloudWatchLogsToUseKey } from '../common/log-encryption';
+import { checkDuration, checkInt } from '../common/validate';
 
 /** How the load balancer decides a task is healthy. */
 export interface TargetHealthCheckOptions {
@@ -203,13 +204,13 @@ export class ResilientFargateService extends Construct {
     checkInt('containerPort', containerPort, PORT_RANGE.min, PORT_RANGE.max);
     checkInt('healthCheck.healthyThreshold', healthyThreshold, 2, 10);
     checkInt('healthCheck.unhealthyThreshold', unhealthyThreshold, 2, 10);
-    checkSeconds('healthCheck.interval', interval, 5, 300);
-    checkSeconds('healthCheck.timeout', timeout, 2, 120);
+    checkDuration('healthCheck.interval', interval, 'seconds', 5, 300);
+    checkDuration('healthCheck.timeout', timeout, 'seconds', 2, 120);
     if (!interval.isUnresolved() && !timeout.isUnresolved() && timeout.toSeconds() >= interval.toSeconds()) {
       throw new Error(`healthCheck.timeout must be shorter than healthCheck.interval (${interval.toSeconds()} s), got ${timeout.toSeconds()} s`);
     }
-    checkSeconds('deregistrationDelay', deregistrationDelay, 0, 3600);
-    checkSeconds('stopTimeout', stopTimeout, 2, 120);
+    checkDuration('deregistrationDelay', deregistrationDelay, 'seconds', 0, 3600);
+    checkDuration('stopTimeout', stopTimeout, 'seconds', 2, 120);
     checkInt('desiredCount', desiredCount, 1, 5000);
     if (!Token.isUnresolved(desiredCount) && desiredCount < zoneCount) {
       throw new Error(
@@ -410,20 +411,5 @@ export class ResilientFargateService extends Construct {
       scaleOutCooldown: Duration.seconds(60),
       scaleInCooldown: Duration.seconds(300),
     });
-  }
-}
-
-function checkInt(prop: string, value: number, min: number, max: number): void {
-  if (Token.isUnresolved(value)) return;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${prop} must be an integer between ${min} and ${max}, got ${value}`);
-  }
-}
-
-function checkSeconds(prop: string, value: Duration, min: number, max: number): void {
-  if (value.isUnresolved()) return;
-  const seconds = value.toSeconds();
-  if (seconds < min || seconds > max) {
-    throw new Error(`${prop} must be between ${min} and ${max} seconds, got ${seconds} s`);
   }
 }

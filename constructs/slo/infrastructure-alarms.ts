@@ -5,6 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { checkRange } from '../common/validate';
 
 /**
  * The database metrics the alarms and the dashboard read. Shaped after `rds.DatabaseInstance`'s metric
@@ -187,9 +188,4 @@ export class InfrastructureAlarms extends Construct {
 function zoneId(zone: string): string {
   const match = /([a-z])$/.exec(zone);
   return match ? match[1].toUpperCase() : zone.replace(/[^A-Za-z0-9]/g, '');
-}
-
-function checkRange(prop: string, value: number, min: number, max: number): void {
-  if (Token.isUnresolved(value)) return;
-  if (!(value >= min && value <= max)) throw new Error(`${prop} must be between ${min} and ${max}, got ${value}`);
 }

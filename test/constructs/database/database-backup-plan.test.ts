@@ -66,6 +66,6 @@ describe('DatabaseBackupPlan (no copy target)', () => {
 
   it('rejects a retention under one day', () => {
     const stack = newStack();
-    expect(() => new DatabaseBackupPlan(stack, 'Backup', { resourceArn: DB_ARN, retention: Duration.hours(12) })).toThrow(/retention must be a whole number of days, at least 1, got 12 hours/);
+    expect(() => new DatabaseBackupPlan(stack, 'Backup', { resourceArn: DB_ARN, retention: Duration.hours(12) })).toThrow(/retention must be a whole number of days from 1 to 36500, got 0.5 days/);
   });
 });

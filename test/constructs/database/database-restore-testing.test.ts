@@ -82,7 +82,7 @@ describe('DatabaseRestoreTesting', () => {
 
 describe('DatabaseRestoreTesting validation', () => {
   it('rejects a validation window over 168 hours', () => {
-    expect(() => build({ validationWindow: Duration.hours(169) })).toThrow(/validationWindow must be a whole number of hours between 1 and 168, got 169/);
+    expect(() => build({ validationWindow: Duration.hours(169) })).toThrow(/validationWindow must be a whole number of hours from 1 to 168, got 169 hours/);
   });
 
   it('rejects an empty vault list', () => {

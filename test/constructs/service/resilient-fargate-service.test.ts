@@ -253,10 +253,10 @@ describe('ResilientFargateService rejects impossible props', () => {
     [{ desiredCount: 2 }, /desiredCount must be at least the number of Availability Zones of the task subnets \(3\) .* got 2/],
     [{ desiredCount: 3, maxCount: 2 }, /maxCount must be an integer between 3 and 5000, got 2/],
     [{ healthCheck: { interval: Duration.seconds(5), timeout: Duration.seconds(5) } }, /healthCheck.timeout must be shorter than healthCheck.interval \(5 s\), got 5 s/],
-    [{ healthCheck: { interval: Duration.seconds(1) } }, /healthCheck.interval must be between 5 and 300 seconds, got 1 s/],
+    [{ healthCheck: { interval: Duration.seconds(1) } }, /healthCheck.interval must be a whole number of seconds from 5 to 300, got 1 seconds/],
     [{ healthCheck: { unhealthyThreshold: 1 } }, /healthCheck.unhealthyThreshold must be an integer between 2 and 10, got 1/],
-    [{ stopTimeout: Duration.seconds(300) }, /stopTimeout must be between 2 and 120 seconds, got 300 s/],
-    [{ deregistrationDelay: Duration.hours(2) }, /deregistrationDelay must be between 0 and 3600 seconds, got 7200 s/],
+    [{ stopTimeout: Duration.seconds(300) }, /stopTimeout must be a whole number of seconds from 2 to 120, got 300 seconds/],
+    [{ deregistrationDelay: Duration.hours(2) }, /deregistrationDelay must be a whole number of seconds from 0 to 3600, got 7200 seconds/],
     [{ containerPort: 70000 }, /containerPort must be an integer between 1 and 65535, got 70000/],
     [{ targetCpuUtilizationPercent: 95 }, /targetCpuUtilizationPercent must be an integer between 10 and 90, got 95/],
   ])('%j', (props, message) => {
