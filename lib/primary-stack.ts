@@ -141,15 +141,19 @@ export class PrimaryStack extends Stack {
         DB_NAME: this.database.databaseName,
         // The database forces TLS (rds.force_ssl=1); the service also verifies the server certificate and host name.
         DB_TLS: 'verify-full',
+        // RDS rotates the password every 7 days and ECS injects DB_SECRET only at task start: the service re-reads
+        // the secret (task role) on a schedule and on an authentication failure, so running tasks survive a rotation.
+        DB_SECRET_ARN: this.database.secret.secretArn,
       },
       // The whole RDS-managed secret JSON (username, password), read by the execution role at task start only.
       secrets: { DB_SECRET: ecs.Secret.fromSecretsManager(this.database.secret) },
     });
     this.database.allowConnectionsFrom(this.service.serviceSecurityGroup, 'PostgreSQL from the service tasks');
+    this.database.secret.grantRead(this.service.taskDefinition.taskRole);
     Validations.of(this.service.taskDefinition).acknowledge({
       id: 'AwsSolutions::AwsSolutions-ECS2',
       reason:
-        'the environment holds only NODE_ENV, PORT, DB_HOST, DB_PORT, DB_NAME and DB_TLS, which are not secret; the database credentials reach the container as the ECS secret DB_SECRET from Secrets Manager',
+        'the environment holds only NODE_ENV, PORT, DB_HOST, DB_PORT, DB_NAME, DB_TLS and DB_SECRET_ARN (the ARN of the secret, not its value), which are not secret; the database credentials reach the container as the ECS secret DB_SECRET from Secrets Manager',
     });
 
     // Page on fast error-budget burn; the fast windows are also the deployment alarms, so a bad deploy rolls itself back.

@@ -15,11 +15,13 @@ import {
 } from 'cockatiel';
 import { type Config, loadConfig } from './config';
 import { HEALTH_PATHS } from './contract';
+import { RotatingCredentials, type SecretFetcher } from './db/credentials';
 import { isTransient } from './db/errors';
 import { migrate } from './db/migrations';
 import { createPgDatabase } from './db/pg';
 import { createPgliteDatabase } from './db/pglite';
 import { ResilientDatabase } from './db/policies';
+import { secretsManagerFetcher } from './db/secrets-manager';
 import type { Database } from './db/types';
 import { deep, Lifecycle, live, ready } from './health';
 import { HttpError, errorBody, unavailable } from './http/errors';
@@ -44,6 +46,9 @@ export interface AppOptions {
   readonly metricsSink?: (line: string) => void;
   /** @default - read from the ECS task metadata endpoint when present */
   readonly taskInfo?: TaskInfo;
+  /** Reads the database secret when config.db.secretArn is set (tests pass a fake).
+   *  @default - GetSecretValue from AWS Secrets Manager */
+  readonly secretFetcher?: SecretFetcher;
 }
 
 export interface App {
@@ -75,13 +80,32 @@ export function toHttpError(err: unknown, resilient: Pick<ResilientDatabase, 're
   return new HttpError(500, 'internal', 'internal error');
 }
 
-async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+async function openDatabase(config: Config, logger: Logger, secretFetcher?: SecretFetcher): Promise<Database> {
   if (config.db.kind === 'pglite') {
     if (config.production) logger.warn('no database configured: using embedded PGlite (data is lost on restart)');
     return createPgliteDatabase(config.db.dataDir);
   }
+  let db = config.db;
+  let credentials: RotatingCredentials | undefined;
+  if (db.secretArn) {
+    // Follow password rotation (db/credentials.ts): DB_SECRET is only the starting value.
+    credentials = new RotatingCredentials({
+      fetch: secretFetcher ?? secretsManagerFetcher(db.secretArn),
+      initial: { username: db.connection.user, password: db.connection.password },
+      onRefresh: ({ reason, changed }) => {
+        if (changed || reason !== 'expired') logger.info({ reason, changed }, 'database secret re-read from Secrets Manager');
+      },
+      onError: (err, reason) => logger.warn({ reason, err: err.message }, 'could not read the database secret; keeping the cached password'),
+    });
+    if (!db.connection.user) {
+      // No DB_SECRET/DB_USER: the username comes from the secret, so read it before the pool exists.
+      await credentials.refresh('initial');
+      db = { ...db, connection: { ...db.connection, user: credentials.username } };
+    }
+  }
   return createPgDatabase({
-    db: config.db,
+    db,
+    credentials,
     policies: config.policies,
     applicationName: config.serviceName,
     onIdleError: (err) => logger.warn({ err: err.message }, 'idle database connection failed; discarded'),
@@ -95,7 +119,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const config = options.config ?? loadConfig();
   const logger = options.logger ?? createLogger({ level: config.logLevel, service: config.serviceName, version: config.version });
   const ownsDatabase = options.database === undefined;
-  const database = options.database ?? (await openDatabase(config, logger));
+  const database = options.database ?? (await openDatabase(config, logger, options.secretFetcher));
   const metrics = new Metrics({ namespace: config.metricsNamespace, service: config.serviceName, sink: options.metricsSink });
   const lifecycle = new Lifecycle();
   const resilient = new ResilientDatabase(database, config.policies, {

@@ -13,6 +13,9 @@ export type DatabaseConfig =
       /** 'verify-full': TLS with the server certificate checked against caFile. */
       readonly tls: 'disable' | 'verify-full';
       readonly caFile: string;
+      /** DB_SECRET_ARN: read the password from this Secrets Manager secret (and re-read it after a
+       *  rotation) instead of trusting the value injected at task start. See db/credentials.ts. */
+      readonly secretArn?: string;
     };
 
 export interface PgConnection {
@@ -112,7 +115,7 @@ function str(value: unknown): string | undefined {
 
 function databaseConfig(env: Env, production: boolean): DatabaseConfig {
   const secret = parseSecret(env.DB_SECRET);
-  const wantsServer = Boolean(env.DATABASE_URL || env.DB_SECRET || env.DB_HOST || env.PGHOST);
+  const wantsServer = Boolean(env.DATABASE_URL || env.DB_SECRET || env.DB_SECRET_ARN || env.DB_HOST || env.PGHOST);
   if (!wantsServer) return { kind: 'pglite', dataDir: env.PGLITE_DATA_DIR || undefined };
 
   let connection: PgConnection;
@@ -139,7 +142,12 @@ function databaseConfig(env: Env, production: boolean): DatabaseConfig {
   if (tlsRaw !== 'disable' && tlsRaw !== 'verify-full') {
     throw new ConfigError(`DB_TLS must be "disable" or "verify-full", got ${JSON.stringify(tlsRaw)}`);
   }
-  return { kind: 'postgres', connection, tls: tlsRaw, caFile: env.DB_CA_FILE || DEFAULT_CA_FILE };
+  const secretArn = env.DB_SECRET_ARN || undefined;
+  if (secretArn && env.DATABASE_URL) {
+    // pg lets a connection string override the password function, so rotation would silently not work.
+    throw new ConfigError('DB_SECRET_ARN cannot be combined with DATABASE_URL; use DB_HOST, DB_PORT, DB_NAME (and DB_SECRET)');
+  }
+  return { kind: 'postgres', connection, tls: tlsRaw, caFile: env.DB_CA_FILE || DEFAULT_CA_FILE, ...(secretArn ? { secretArn } : {}) };
 }
 
 /** Reads the configuration from `env` (normally `process.env`). Throws ConfigError with a useful message. */

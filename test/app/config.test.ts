@@ -47,4 +47,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DB_SECRET: 'hunter2' })).toThrow(/DB_SECRET must be a JSON object/);
     expect(() => loadConfig({ DB_SECRET: 'hunter2' })).not.toThrow(/hunter2/);
   });
+
+  it('reads DB_SECRET_ARN (rotation-aware password) and keeps DB_SECRET as the starting value', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-abc';
+    const secret = JSON.stringify({ username: 'app', password: 's3cret' });
+    expect(loadConfig({ DB_SECRET: secret, DB_HOST: 'db', DB_SECRET_ARN: arn }).db).toMatchObject({
+      kind: 'postgres',
+      secretArn: arn,
+      connection: { user: 'app', password: 's3cret' },
+    });
+    expect(loadConfig({ DB_SECRET_ARN: arn }).db).toMatchObject({ kind: 'postgres', secretArn: arn });
+    expect(loadConfig({ DB_SECRET: secret, DB_HOST: 'db' }).db).not.toHaveProperty('secretArn');
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db', DB_SECRET_ARN: arn })).toThrow(/DB_SECRET_ARN cannot be combined with DATABASE_URL/);
+  });
 });

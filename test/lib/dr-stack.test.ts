@@ -148,10 +148,13 @@ describe('cross-region wiring (whole app, default config)', () => {
   it('never puts a credential in the plain environment', () => {
     const [task] = Object.values(primary.findResources('AWS::ECS::TaskDefinition'));
     const names = (task.Properties.ContainerDefinitions[0].Environment as Array<{ Name: string }>).map((e) => e.Name);
-    expect(names.filter((n) => /SECRET|PASSWORD|USER/.test(n))).toEqual([]);
+    expect(names.filter((n) => /PASSWORD|USER|^DB_SECRET$/.test(n))).toEqual([]);
+    // DB_SECRET_ARN names the secret (a reference to it), never its value.
+    const arn = (task.Properties.ContainerDefinitions[0].Environment as Array<{ Name: string; Value: unknown }>).find((e) => e.Name === 'DB_SECRET_ARN');
+    expect(arn?.Value).toEqual({ 'Fn::GetAtt': [expect.any(String), 'MasterUserSecret.SecretArn'] });
   });
 
-  it('lets only the execution role read the secret, and only that secret', () => {
+  it('lets only the execution role (injection at start) and the task role (re-read after rotation) read the secret, and only that secret', () => {
     const [instanceId] = Object.keys(primary.findResources('AWS::RDS::DBInstance'));
     primary.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: Match.stringLikeRegexp('ExecutionRole') }],
@@ -162,7 +165,11 @@ describe('cross-region wiring (whole app, default config)', () => {
       },
     });
     const readers = Object.values(primary.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p).includes('secretsmanager:GetSecretValue'));
-    expect(readers).toHaveLength(1);
+    expect(readers.map((p) => p.Properties.Roles[0].Ref).sort()).toEqual([expect.stringMatching(/ExecutionRole/), expect.stringMatching(/TaskRole/)].sort());
+    for (const reader of readers) {
+      const statements = reader.Properties.PolicyDocument.Statement.filter((st: { Action: unknown }) => JSON.stringify(st.Action).includes('secretsmanager:'));
+      expect(statements.map((st: { Resource: unknown }) => st.Resource)).toEqual([{ 'Fn::GetAtt': [instanceId, 'MasterUserSecret.SecretArn'] }]);
+    }
   });
 
   it('lets only the service security group reach the database', () => {

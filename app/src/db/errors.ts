@@ -38,8 +38,22 @@ function code(err: unknown): string | undefined {
   return typeof c === 'string' ? c : undefined;
 }
 
+/** 28P01 invalid_password: the password the connection used is not (or no longer) the role's password. */
+export function isAuthFailure(err: unknown): boolean {
+  return code(err) === '28P01';
+}
+
+const CREDENTIALS_REFRESHED = Symbol.for('ha-sample-service.credentialsRefreshed');
+
+/** Marks an authentication failure as retryable: the credentials were re-read since and have changed
+ *  (a rotation), so a new connection with the new password should succeed (db/credentials.ts). */
+export function markCredentialsRefreshed(err: unknown): void {
+  if (err !== null && typeof err === 'object') (err as Record<symbol, unknown>)[CREDENTIALS_REFRESHED] = true;
+}
+
 export function isTransient(err: unknown): boolean {
   if (isTimeout(err)) return true;
+  if (err !== null && typeof err === 'object' && (err as Record<symbol, unknown>)[CREDENTIALS_REFRESHED] === true) return true;
   const c = code(err);
   if (c !== undefined) {
     if (c.startsWith('08')) return true; // connection_exception class

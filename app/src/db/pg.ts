@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { Pool, type PoolConfig } from 'pg';
 import type { DatabaseConfig, PolicyConfig } from '../config';
+import type { PasswordSource } from './credentials';
+import { isAuthFailure, markCredentialsRefreshed } from './errors';
 import type { Database, Queryable } from './types';
 
 export interface PgOptions {
@@ -10,6 +12,8 @@ export interface PgOptions {
   readonly applicationName?: string;
   /** Called when an idle pooled connection dies (for example during a failover); the pool drops it. */
   readonly onIdleError?: (err: Error) => void;
+  /** Rotation-aware password (DB_SECRET_ARN, see db/credentials.ts); replaces connection.password. */
+  readonly credentials?: PasswordSource;
 }
 
 /** Builds the `pg.Pool` options (exported for unit tests: TLS and timeouts are the parts that matter). */
@@ -33,6 +37,11 @@ export function poolConfig(options: PgOptions, readFile: (path: string) => strin
     keepAliveInitialDelayMillis: 10_000,
     application_name: options.applicationName ?? 'ha-sample-service',
   };
+  if (options.credentials) {
+    // pg calls this for every new connection, so each one gets the current password.
+    const credentials = options.credentials;
+    config.password = () => credentials.password();
+  }
   if (db.tls === 'verify-full') {
     // Verify the chain against the RDS CA bundle only, and the host name (node's default checkServerIdentity).
     let ca: string;
@@ -46,17 +55,30 @@ export function poolConfig(options: PgOptions, readFile: (path: string) => strin
   return config;
 }
 
+/**
+ * The rejection handler for calls that may open a connection. A connection refused with 28P01 after a
+ * rotation re-reads the secret at once and, if the password changed, marks the error retryable so the
+ * retry policy repeats the call on a new connection (db/credentials.ts, db/errors.ts). Rethrows always.
+ */
+export function authFailureHandler(credentials: PasswordSource | undefined): (err: unknown) => Promise<never> {
+  return async (err) => {
+    if (credentials && isAuthFailure(err) && (await credentials.onAuthFailure())) markCredentialsRefreshed(err);
+    throw err;
+  };
+}
+
 export function createPgDatabase(options: PgOptions): Database {
   const pool = new Pool(poolConfig(options));
   // Without this listener an idle connection that dies would crash the process. pg-pool removes the
   // client itself; pool.query() also releases a client with its error, which destroys it, so a broken
   // connection is never handed out twice.
   pool.on('error', (err) => options.onIdleError?.(err));
+  const onError = authFailureHandler(options.credentials);
   return {
     kind: 'postgres',
-    query: (sql, params) => pool.query(sql, params) as never,
+    query: (sql, params) => pool.query(sql, params).catch(onError) as never,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
+      const client = await pool.connect().catch(onError);
       let broken: Error | undefined;
       try {
         await client.query('BEGIN');

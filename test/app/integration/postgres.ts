@@ -1,7 +1,7 @@
 // Starts a throwaway PostgreSQL server (Debian's `postgresql` package) for integration tests:
 // initdb into a temporary directory, listen on a free loopback port, stop and delete it afterwards.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +42,12 @@ function runAs(): { uid?: number; gid?: number } {
   return { uid, gid };
 }
 
-export async function startPostgres(): Promise<TestPostgres> {
+export interface StartOptions {
+  /** Roles that must log in with their password over TCP (scram-sha-256); all others stay `trust`. */
+  readonly passwordAuthFor?: readonly string[];
+}
+
+export async function startPostgres(startOptions: StartOptions = {}): Promise<TestPostgres> {
   const bin = binDir();
   const dir = mkdtempSync(join(tmpdir(), 'pg-it-'));
   const data = join(dir, 'data');
@@ -53,6 +58,12 @@ export async function startPostgres(): Promise<TestPostgres> {
     if (result.status !== 0) throw new Error(`${cmd} failed: ${result.stderr || result.stdout}`);
   };
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
+  if (startOptions.passwordAuthFor?.length) {
+    // pg_hba.conf: the first matching line wins, so these go above initdb's `trust` lines.
+    const hba = join(data, 'pg_hba.conf');
+    const lines = startOptions.passwordAuthFor.map((role) => `host all ${role} 127.0.0.1/32 scram-sha-256\n`).join('');
+    writeFileSync(hba, lines + readFileSync(hba, 'utf8'));
+  }
   const port = await freePort();
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
   const pg: TestPostgres = {
