@@ -111,8 +111,13 @@ export interface HaConfig {
   /** Address subscribed to the paging topic. @default - no subscription */
   readonly alarmEmail?: string;
   /** Service level objectives. @default - availability 99.9 %, latency 99 % within 300 ms, both over 30 days */
-  readonly slo: ResolvedSloConfig;
+  readonly slo: SloSettings;
   readonly chaos: ChaosConfig;
+}
+
+export interface SloSettings extends ResolvedSloConfig {
+  /** Also create the SLOs in CloudWatch Application Signals, for the console's attainment view. @default false */
+  readonly applicationSignals: boolean;
 }
 
 /** The weekly chaos experiments (see docs/chaos.md). */
@@ -262,16 +267,20 @@ export function parseConfig(input: unknown): HaConfig {
   return { primaryRegion, drRegion, availabilityZones, natGateways, service, database, backup, dr, certificateArn, alarmEmail, slo, chaos };
 }
 
-function parseSlo(raw: Raw): ResolvedSloConfig {
-  const unknown = Object.keys(raw).filter((key) => key !== 'availability' && key !== 'latency');
+function parseSlo(raw: Raw): SloSettings {
+  const { applicationSignals = false, ...slo } = raw;
+  if (typeof applicationSignals !== 'boolean') {
+    throw new ConfigError(`slo.applicationSignals must be true or false, got ${show(applicationSignals)}`);
+  }
+  const unknown = Object.keys(slo).filter((key) => key !== 'availability' && key !== 'latency');
   if (unknown.length > 0) {
-    throw new ConfigError(`slo accepts only "availability" and "latency" (burn-rate tiers are set in code), got ${show(unknown)}`);
+    throw new ConfigError(`slo accepts only "availability", "latency" and "applicationSignals" (burn-rate tiers are set in code), got ${show(unknown)}`);
   }
   for (const key of ['availability', 'latency']) {
-    if (raw[key] !== undefined && !isObject(raw[key])) throw new ConfigError(`slo.${key} must be an object, got ${show(raw[key])}`);
+    if (slo[key] !== undefined && !isObject(slo[key])) throw new ConfigError(`slo.${key} must be an object, got ${show(slo[key])}`);
   }
   try {
-    return resolveSloConfig(raw, 'slo');
+    return { ...resolveSloConfig(slo, 'slo'), applicationSignals };
   } catch (err) {
     if (err instanceof SloConfigError) throw new ConfigError(err.message);
     throw err;

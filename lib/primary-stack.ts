@@ -12,7 +12,7 @@ import { DatabaseBackupPlan } from '../constructs/database/database-backup-plan'
 import { DatabaseRestoreTesting } from '../constructs/database/database-restore-testing';
 import { MultiAzDatabase } from '../constructs/database/multi-az-database';
 import { ChaosExperiments } from '../constructs/chaos/chaos-experiments';
-import { InfrastructureAlarms, ServiceDashboard, SloAlarms } from '../constructs/slo';
+import { ApplicationSignalsSlos, InfrastructureAlarms, ServiceDashboard, SloAlarms } from '../constructs/slo';
 import { DEREGISTRATION_DELAY_SECONDS, HEALTH_PATHS, SERVICE_PORT, STOP_TIMEOUT_SECONDS } from '../app/src/contract';
 import type { HaConfig } from './config';
 import type { DisasterRecoveryTargets } from './dr-stack';
@@ -164,6 +164,13 @@ export class PrimaryStack extends Stack {
       slo: config.slo,
       alarmEmail: config.alarmEmail,
     });
+    if (config.slo.applicationSignals) {
+      new ApplicationSignalsSlos(this, 'ApplicationSignalsSlos', {
+        loadBalancer: this.service.loadBalancer,
+        targetGroup: this.service.targetGroup,
+        slo: config.slo,
+      });
+    }
     this.infrastructureAlarms = new InfrastructureAlarms(this, 'InfrastructureAlarms', {
       loadBalancer: this.service.loadBalancer,
       targetGroup: this.service.targetGroup,

@@ -6,3 +6,4 @@ export * from './service-dashboard';
 export * from './sli';
 export * from './slo-alarms';
 export * from './slo-config';
+export * from './application-signals-slos';

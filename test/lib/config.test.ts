@@ -20,6 +20,7 @@ describe('parseConfig', () => {
     const config = parseConfig({});
     expect(config.slo.availability.target).toBe(0.999);
     expect(config.slo.latency).toMatchObject({ target: 0.99, thresholdMs: 300 });
+    expect(config.slo.applicationSignals).toBe(false);
     expect(config.chaos).toEqual({
       schedule: true,
       scheduledExperiments: ['taskLoss', 'databaseFailover', 'azLoss'],
@@ -83,7 +84,8 @@ describe('parseConfig', () => {
       ['a malformed e-mail', { alarmEmail: 'oncall' }, /alarmEmail must be an e-mail address, got "oncall"/],
       ['an SLO target of 1.5', { slo: { availability: { target: 1.5 } } }, /slo.availability.target .*0.9.*0.9999.*1.5/],
       ['an SLO target of 99.999 %', { slo: { latency: { target: 0.99999 } } }, /slo.latency.target .*0.99999/],
-      ['burn-rate tiers from JSON', { slo: { tiers: [] } }, /slo accepts only "availability" and "latency"/],
+      ['an Application Signals switch that is not a boolean', { slo: { applicationSignals: 'on' } }, /slo.applicationSignals must be true or false, got "on"/],
+      ['burn-rate tiers from JSON', { slo: { tiers: [] } }, /slo accepts only "availability", "latency" and "applicationSignals"/],
       ['an invalid chaos cron', { chaos: { cron: { taskLoss: 'cron(0 10 * * TUE)' } } }, /chaos.cron.taskLoss must have 6 fields .* got "cron\(0 10 \* \* TUE\)"/],
       ['an unknown chaos experiment', { chaos: { cron: { meteor: 'cron(0 10 ? * TUE *)' } } }, /chaos.cron has no experiment "meteor"/],
       ['an unknown time zone', { chaos: { timeZone: 'Mars/Base' } }, /chaos.timeZone must be an IANA time zone name .* got "Mars\/Base"/],

@@ -194,6 +194,14 @@ describe('PrimaryStack with overrides', () => {
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 4, MaxCapacity: 8 });
   });
 
+  it('mirrors the SLOs into Application Signals only when asked, still clean under every check', () => {
+    expect(Template.fromStack(buildApp(newApp()).primary).findResources('AWS::ApplicationSignals::ServiceLevelObjective')).toEqual({});
+    const app = newApp({ ha: { slo: { applicationSignals: true } } });
+    const { primary } = buildApp(app);
+    Template.fromStack(primary).resourceCountIs('AWS::ApplicationSignals::ServiceLevelObjective', 2);
+    expect(() => app.synth()).not.toThrow();
+  });
+
   it('fails synthesis with the config message for a bad value', () => {
     const app = newApp({ ha: { drRegion: 'us-east-1' } });
     expect(() => buildApp(app)).toThrow(/drRegion must differ from primaryRegion/);
