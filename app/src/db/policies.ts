@@ -8,7 +8,9 @@
 //   transient errors and only for calls that are safe to repeat (reads, writes under an idempotency key).
 // - circuit breaker: after `breakerThreshold` consecutive dependency failures calls fail fast
 //   (BrokenCircuitError → 503) for breakerHalfOpenAfterMs, then one probe call decides: success closes it.
-//   It sits inside the retry so every attempt counts, and an open circuit is never retried.
+//   It sits inside the retry so every attempt counts, and an open circuit is never retried. While the probe
+//   runs, every other call fails fast too: cockatiel would make them wait for the probe (up to a whole
+//   database timeout) and then try again, and the failure rehearsal measured that as a 1 s stall every cycle.
 // - timeout: each attempt has a deadline. cockatiel's aggressive strategy returns at the deadline; pg's own
 //   query/connect/statement timeouts (db/pg.ts) use the same value so the connection work stops too.
 import {
@@ -25,7 +27,6 @@ import {
   handleWhen,
   retry,
   timeout,
-  wrap,
   type IPolicy,
 } from 'cockatiel';
 import type { PolicyConfig } from '../config';
@@ -62,7 +63,7 @@ export class ResilientDatabase {
   readonly breaker: CircuitBreakerPolicy;
   readonly bulkhead: BulkheadPolicy;
   private readonly safe: IPolicy;
-  private readonly unsafe: IPolicy;
+  private readonly attemptTimeout: IPolicy;
   private openedAt = 0;
 
   constructor(
@@ -88,14 +89,20 @@ export class ResilientDatabase {
       }),
     });
     retryPolicy.onRetry((e) => hooks.onRetry?.(e.attempt, e.delay, 'error' in e ? e.error : undefined));
-    this.safe = wrap(this.bulkhead, retryPolicy, this.breaker, attemptTimeout);
-    this.unsafe = wrap(this.bulkhead, this.breaker, attemptTimeout);
+    this.safe = retryPolicy;
+    this.attemptTimeout = attemptTimeout;
   }
 
   /** Runs `fn` against the database under the policies. */
   run<T>(fn: (db: Queryable) => Promise<T>, options: CallOptions): Promise<T> {
-    const policy = options.idempotent ? this.safe : this.unsafe;
-    return policy.execute(() => fn(this.db)) as Promise<T>;
+    const attempt = () => this.attempt(() => fn(this.db));
+    return this.bulkhead.execute(() => (options.idempotent ? this.safe.execute(attempt) : attempt())) as Promise<T>;
+  }
+
+  /** One attempt: through the breaker (failing fast while it is open or probing), under the deadline. */
+  private attempt<T>(call: () => Promise<T>): Promise<T> {
+    if (this.breaker.state === CircuitState.HalfOpen) return Promise.reject(new BrokenCircuitError());
+    return this.breaker.execute(() => this.attemptTimeout.execute(call)) as Promise<T>;
   }
 
   get circuitState(): CircuitStateName {

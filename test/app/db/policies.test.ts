@@ -101,6 +101,24 @@ describe('circuit breaker', () => {
     expect(states).toEqual(['open', 'half-open', 'closed']);
   });
 
+  it('fails every other call fast while the probe runs, instead of making it wait for the probe', async () => {
+    const db = new ResilientDatabase(noDb, { ...settings, breakerThreshold: 1, breakerHalfOpenAfterMs: 30 });
+    await expect(db.run(() => Promise.reject(refused()), { idempotent: true })).rejects.toBeDefined();
+    await new Promise((r) => setTimeout(r, 40));
+    let finishProbe: (value: string) => void = () => undefined;
+    const probe = db.run(() => new Promise<string>((resolve) => (finishProbe = resolve)), { idempotent: true });
+    expect(db.circuitState).toBe('half-open');
+    const other = vi.fn(async () => 'other');
+    const started = Date.now();
+    await expect(db.run(other, { idempotent: true })).rejects.toBeInstanceOf(BrokenCircuitError);
+    await expect(db.run(other, { idempotent: false })).rejects.toBeInstanceOf(BrokenCircuitError);
+    expect(Date.now() - started).toBeLessThan(settings.dbTimeoutMs / 4);
+    expect(other).not.toHaveBeenCalled();
+    finishProbe('probe');
+    await expect(probe).resolves.toBe('probe');
+    await expect(db.run(other, { idempotent: true })).resolves.toBe('other');
+  });
+
   it('a failed probe opens it again', async () => {
     const db = new ResilientDatabase(noDb, { ...settings, dbMaxAttempts: 1, breakerThreshold: 1, breakerHalfOpenAfterMs: 30 });
     await expect(db.run(() => Promise.reject(refused()), { idempotent: true })).rejects.toBeDefined();

@@ -1,0 +1,170 @@
+/**
+ * What the rehearsal takes from the synthesised CloudFormation template, so the local load balancer
+ * and the service replicas behave like the ones `cdk deploy` creates: the target group's health check
+ * and deregistration delay, and the container's environment. Pure functions (unit tested) plus one
+ * loader that synthesises the real app in-process.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type * as CdkLib from 'aws-cdk-lib';
+import type * as LibApp from '../../lib/app';
+
+export interface CfnResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+}
+
+export interface CfnTemplate {
+  readonly Resources?: Record<string, CfnResource>;
+}
+
+/** The load balancer settings the rehearsal copies into HAProxy. */
+export interface HealthCheckSettings {
+  /** Logical ID of the target group the values came from. */
+  readonly targetGroup: string;
+  readonly path: string;
+  readonly intervalSeconds: number;
+  readonly timeoutSeconds: number;
+  readonly healthyThreshold: number;
+  readonly unhealthyThreshold: number;
+  /** The success codes, as the ALB matcher spells them ("200", "200-299", "200,202"). */
+  readonly matcher: string;
+  readonly deregistrationDelaySeconds: number;
+}
+
+// Elastic Load Balancing's defaults for an HTTP target group, used for any property the template omits.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
+const ALB_DEFAULTS = {
+  path: '/',
+  intervalSeconds: 30,
+  timeoutSeconds: 5,
+  healthyThreshold: 5,
+  unhealthyThreshold: 2,
+  matcher: '200',
+  deregistrationDelaySeconds: 300,
+} as const;
+
+function literalNumber(value: unknown, what: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) {
+    throw new Error(`${what} must be a positive literal number in the template, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function literalString(value: unknown, what: string, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || value === '') {
+    throw new Error(`${what} must be a literal string in the template, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Reads the health check of the template's one HTTP target group (the service's). Throws when there is
+ * none or more than one, or when a value is not a literal (a token would make the rehearsal guess).
+ */
+export function healthCheckFromTemplate(template: CfnTemplate): HealthCheckSettings {
+  const groups = Object.entries(template.Resources ?? {}).filter(
+    ([, r]) => r.Type === 'AWS::ElasticLoadBalancingV2::TargetGroup' && (r.Properties?.Protocol ?? 'HTTP') === 'HTTP',
+  );
+  if (groups.length !== 1) {
+    throw new Error(`expected exactly one HTTP target group in the template, found ${groups.length}: ${groups.map(([id]) => id).join(', ') || 'none'}`);
+  }
+  const [id, resource] = groups[0];
+  const p = resource.Properties ?? {};
+  const attributes = Array.isArray(p.TargetGroupAttributes) ? (p.TargetGroupAttributes as { Key?: unknown; Value?: unknown }[]) : [];
+  const delay = attributes.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value;
+  const matcher = (p.Matcher as { HttpCode?: unknown } | undefined)?.HttpCode;
+  const settings: HealthCheckSettings = {
+    targetGroup: id,
+    path: literalString(p.HealthCheckPath, `${id}.HealthCheckPath`, ALB_DEFAULTS.path),
+    intervalSeconds: literalNumber(p.HealthCheckIntervalSeconds, `${id}.HealthCheckIntervalSeconds`, ALB_DEFAULTS.intervalSeconds),
+    timeoutSeconds: literalNumber(p.HealthCheckTimeoutSeconds, `${id}.HealthCheckTimeoutSeconds`, ALB_DEFAULTS.timeoutSeconds),
+    healthyThreshold: literalNumber(p.HealthyThresholdCount, `${id}.HealthyThresholdCount`, ALB_DEFAULTS.healthyThreshold),
+    unhealthyThreshold: literalNumber(p.UnhealthyThresholdCount, `${id}.UnhealthyThresholdCount`, ALB_DEFAULTS.unhealthyThreshold),
+    matcher: literalString(matcher, `${id}.Matcher.HttpCode`, ALB_DEFAULTS.matcher),
+    deregistrationDelaySeconds: literalNumber(delay, `${id} deregistration_delay.timeout_seconds`, ALB_DEFAULTS.deregistrationDelaySeconds),
+  };
+  if (settings.timeoutSeconds >= settings.intervalSeconds) {
+    throw new Error(`${id}: HealthCheckTimeoutSeconds (${settings.timeoutSeconds}) must be less than HealthCheckIntervalSeconds (${settings.intervalSeconds})`);
+  }
+  return settings;
+}
+
+/**
+ * The worst-case time for the load balancer to stop routing to a dead target: up to one interval until
+ * the first check after the failure, `unhealthyThreshold - 1` more intervals for the following failed
+ * checks, and the last check waiting its full timeout.
+ */
+export function detectionBoundSeconds(hc: HealthCheckSettings): number {
+  return hc.intervalSeconds * hc.unhealthyThreshold + hc.timeoutSeconds;
+}
+
+/**
+ * The service container's literal environment variables (values that are CloudFormation tokens, such as
+ * the database endpoint, are left out: the rehearsal supplies its own).
+ */
+export function containerEnvironment(template: CfnTemplate): Record<string, string> {
+  const taskDefinitions = Object.values(template.Resources ?? {}).filter((r) => r.Type === 'AWS::ECS::TaskDefinition');
+  const env: Record<string, string> = {};
+  for (const td of taskDefinitions) {
+    const containers = (td.Properties?.ContainerDefinitions ?? []) as { Environment?: { Name?: unknown; Value?: unknown }[] }[];
+    for (const c of containers) {
+      for (const e of c.Environment ?? []) {
+        if (typeof e.Name === 'string' && typeof e.Value === 'string') env[e.Name] = e.Value;
+      }
+    }
+  }
+  return env;
+}
+
+export interface LoadedTemplate {
+  readonly template: CfnTemplate;
+  /** The latency SLO threshold from the app's config (undefined when synthesis failed). */
+  readonly latencySloMs?: number;
+  /** Where it came from, for the report: an in-process synthesis or a file. */
+  readonly source: string;
+}
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/**
+ * Synthesises the primary stack in-process from cdk.json's context (exactly what `cdk synth` builds,
+ * rule packs included). When that throws (lib/ mid-edit, for example) falls back to
+ * cdk.out/HaPrimary.template.json and says so in `source`.
+ */
+export function loadPrimaryTemplate(log: (msg: string) => void): LoadedTemplate {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'ha-rehearsal-synth-'));
+  // Synthesis prints its validation report on stdout; stdout belongs to the rehearsal's own output (--json).
+  const write = process.stdout.write;
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  try {
+    // Loaded here, not at the top: lib/ failing to load (mid-edit) must fall back, not crash the CLI.
+    const { App } = require('aws-cdk-lib') as typeof CdkLib;
+    const { buildApp } = require('../../lib/app') as typeof LibApp;
+    const cdkJson = JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+    const app = new App({ context: cdkJson.context ?? {}, outdir });
+    const { primary, config } = buildApp(app);
+    const assembly = app.synth();
+    const latencySloMs = (config as { slo?: { latency?: { thresholdMs?: unknown } } }).slo?.latency?.thresholdMs;
+    return {
+      template: assembly.getStackArtifact(primary.artifactId).template as CfnTemplate,
+      source: `in-process synthesis of ${primary.stackName}`,
+      latencySloMs: typeof latencySloMs === 'number' ? latencySloMs : undefined,
+    };
+  } catch (err) {
+    const file = path.join(ROOT, 'cdk.out', 'HaPrimary.template.json');
+    log(`synthesis failed (${(err as Error).message.split('\n')[0]}); falling back to ${path.relative(ROOT, file)}`);
+    try {
+      return { template: JSON.parse(readFileSync(file, 'utf8')) as CfnTemplate, source: `${path.relative(ROOT, file)} (synthesis failed)` };
+    } catch {
+      throw new Error(`cannot synthesise the app and ${file} is missing: run \`npm run synth\` first`);
+    }
+  } finally {
+    process.stdout.write = write;
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
