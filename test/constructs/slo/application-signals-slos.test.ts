@@ -7,7 +7,7 @@ import { serviceFixture, ServiceFixture } from './fixture';
 describe('ApplicationSignalsSlos', () => {
   let fixture: ServiceFixture;
   let template: Template;
-  let slos: Record<string, { Properties: Record<string, any> }>;
+  let slos: Record<string, Record<string, any>>;
 
   beforeAll(() => {
     // GIVEN the project's service WHEN the SLOs are mirrored into Application Signals with a 250 ms latency threshold
