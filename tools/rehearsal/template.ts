@@ -8,16 +8,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type * as CdkLib from 'aws-cdk-lib';
+import { deregistrationDelaySeconds } from '../../constructs/checks/rules/target-group-deregistration-delay';
+import { healthCheckTiming } from '../../constructs/checks/rules/target-group-health-check';
+import { type CfnTemplate, Unresolved } from '../../constructs/checks/template';
 import type * as LibApp from '../../lib/app';
 
-export interface CfnResource {
-  readonly Type: string;
-  readonly Properties?: Record<string, unknown>;
-}
-
-export interface CfnTemplate {
-  readonly Resources?: Record<string, CfnResource>;
-}
+export type { CfnTemplate };
 
 /** The load balancer settings the rehearsal copies into HAProxy. */
 export interface HealthCheckSettings {
@@ -33,17 +29,14 @@ export interface HealthCheckSettings {
   readonly deregistrationDelaySeconds: number;
 }
 
-// Elastic Load Balancing's defaults for an HTTP target group, used for any property the template omits.
-// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
-const ALB_DEFAULTS = {
-  path: '/',
-  intervalSeconds: 30,
-  timeoutSeconds: 5,
-  healthyThreshold: 5,
-  unhealthyThreshold: 2,
-  matcher: '200',
-  deregistrationDelaySeconds: 300,
-} as const;
+// Elastic Load Balancing's defaults for what the resilience rules do not read (they fill in the interval,
+// thresholds and deregistration delay): https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
+const ALB_DEFAULTS = { path: '/', timeoutSeconds: 5, matcher: '200' } as const;
+
+function literal<T>(value: T | Unresolved, what: string): T {
+  if (value instanceof Unresolved) throw new Error(`${what} must be a literal in the template, got ${value}`);
+  return value;
+}
 
 function literalNumber(value: unknown, what: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -75,18 +68,18 @@ export function healthCheckFromTemplate(template: CfnTemplate): HealthCheckSetti
   }
   const [id, resource] = groups[0];
   const p = resource.Properties ?? {};
-  const attributes = Array.isArray(p.TargetGroupAttributes) ? (p.TargetGroupAttributes as { Key?: unknown; Value?: unknown }[]) : [];
-  const delay = attributes.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value;
   const matcher = (p.Matcher as { HttpCode?: unknown } | undefined)?.HttpCode;
+  // Interval, thresholds and deregistration delay with the same defaults the resilience rules apply.
+  const timing = literal(healthCheckTiming(resource, template), `${id} health check`);
   const settings: HealthCheckSettings = {
     targetGroup: id,
     path: literalString(p.HealthCheckPath, `${id}.HealthCheckPath`, ALB_DEFAULTS.path),
-    intervalSeconds: literalNumber(p.HealthCheckIntervalSeconds, `${id}.HealthCheckIntervalSeconds`, ALB_DEFAULTS.intervalSeconds),
+    intervalSeconds: timing.intervalSeconds,
     timeoutSeconds: literalNumber(p.HealthCheckTimeoutSeconds, `${id}.HealthCheckTimeoutSeconds`, ALB_DEFAULTS.timeoutSeconds),
-    healthyThreshold: literalNumber(p.HealthyThresholdCount, `${id}.HealthyThresholdCount`, ALB_DEFAULTS.healthyThreshold),
-    unhealthyThreshold: literalNumber(p.UnhealthyThresholdCount, `${id}.UnhealthyThresholdCount`, ALB_DEFAULTS.unhealthyThreshold),
+    healthyThreshold: timing.healthyThreshold,
+    unhealthyThreshold: timing.unhealthyThreshold,
     matcher: literalString(matcher, `${id}.Matcher.HttpCode`, ALB_DEFAULTS.matcher),
-    deregistrationDelaySeconds: literalNumber(delay, `${id} deregistration_delay.timeout_seconds`, ALB_DEFAULTS.deregistrationDelaySeconds),
+    deregistrationDelaySeconds: literal(deregistrationDelaySeconds(resource, template), `${id} deregistration_delay.timeout_seconds`),
   };
   if (settings.timeoutSeconds >= settings.intervalSeconds) {
     throw new Error(`${id}: HealthCheckTimeoutSeconds (${settings.timeoutSeconds}) must be less than HealthCheckIntervalSeconds (${settings.intervalSeconds})`);

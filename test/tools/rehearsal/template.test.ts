@@ -74,7 +74,7 @@ describe('healthCheckFromTemplate', () => {
 
   it('refuses a value that is a token rather than a literal', () => {
     const t = { Resources: { Tg: targetGroup({ HealthCheckIntervalSeconds: { Ref: 'Interval' } }) } };
-    expect(() => healthCheckFromTemplate(t)).toThrow(/Tg.HealthCheckIntervalSeconds must be a positive literal number/);
+    expect(() => healthCheckFromTemplate(t)).toThrow(/Tg health check must be a literal in the template, got {"Ref":"Interval"}/);
   });
 
   it('refuses a timeout that is not shorter than the interval (ELB rejects it too)', () => {
