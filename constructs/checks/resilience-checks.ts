@@ -26,8 +26,11 @@ export interface ResilienceChecksProps extends NagPackProps {
  * resilience-rules.ts; the same rules judge templates offline in `npm run report`.
  *
  * Register beside the other packs: `Validations.of(app).addPlugins(new ResilienceChecks(app))`.
- * Acknowledge a finding on the one construct it applies to, with a specific reason:
- * `Validations.of(construct).acknowledge({ id: 'Resilience::Resilience-NatGatewayPerZone', reason: '...' })`.
+ * Acknowledge a finding on the one construct it applies to, with a reason that tells a reviewer why the finding
+ * does not apply there, for example on the VPC of a development copy of the stack:
+ * `Validations.of(devVpc).acknowledge({ id: 'Resilience::Resilience-NatGatewayPerZone', reason: 'development
+ * copy: one shared NAT gateway saves two thirds of the NAT cost; losing egress with its zone is accepted here,
+ * since nothing serves users from this VPC' })`.
  *
  * Only error-severity findings fail synthesis; warnings and infos are reported and synthesis goes on.
  */
