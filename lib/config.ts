@@ -6,8 +6,16 @@
  * Keys left out take the defaults below. Pure functions only: no CDK constructs here.
  */
 
-import { cronProblem, durationProblem, isKnownTimeZone } from '../constructs/chaos/schedule-rules';
-import type { ExperimentName } from '../constructs/chaos/chaos-experiments';
+import {
+  cronProblem,
+  DEFAULT_CRON,
+  DEFAULT_TIME_ZONE,
+  DEFAULT_ZONE_OUTAGE_MINUTES,
+  durationProblem,
+  EXPERIMENT_NAMES,
+  ExperimentName,
+  isKnownTimeZone,
+} from '../constructs/chaos/schedule-rules';
 import { SloConfigError } from '../constructs/slo/burn-rate';
 import { ResolvedSloConfig, resolveSloConfig } from '../constructs/slo/slo-config';
 
@@ -135,8 +143,6 @@ export interface ChaosConfig {
   /** Zone the AZ-loss experiment cuts off. @default - the first configured zone */
   readonly zone: string;
 }
-
-const EXPERIMENTS: ExperimentName[] = ['taskLoss', 'databaseFailover', 'azLoss'];
 
 /** Error raised for a configuration value that cannot work; the message names the key, the value and what is allowed. */
 export class ConfigError extends Error {
@@ -291,29 +297,29 @@ function parseChaos(raw: Raw, zones: readonly string[]): ChaosConfig {
   const schedule = raw.schedule ?? true;
   if (typeof schedule !== 'boolean') throw new ConfigError(`chaos.schedule must be true or false, got ${show(schedule)}`);
 
-  const scheduled = raw.scheduledExperiments ?? EXPERIMENTS;
-  if (!Array.isArray(scheduled) || scheduled.some((name) => !EXPERIMENTS.includes(name as ExperimentName))) {
-    throw new ConfigError(`chaos.scheduledExperiments must list some of ${EXPERIMENTS.join(', ')}, got ${show(scheduled)}`);
+  const scheduled = raw.scheduledExperiments ?? [...EXPERIMENT_NAMES];
+  if (!Array.isArray(scheduled) || scheduled.some((name) => !EXPERIMENT_NAMES.includes(name as ExperimentName))) {
+    throw new ConfigError(`chaos.scheduledExperiments must list some of ${EXPERIMENT_NAMES.join(', ')}, got ${show(scheduled)}`);
   }
 
-  const timeZone = str(raw, 'timeZone', 'chaos.timeZone', 'America/New_York');
+  const timeZone = str(raw, 'timeZone', 'chaos.timeZone', DEFAULT_TIME_ZONE);
   if (!isKnownTimeZone(timeZone)) {
     throw new ConfigError(`chaos.timeZone must be an IANA time zone name such as "America/New_York" or "Europe/Berlin", got ${show(timeZone)}`);
   }
 
   const rawCron = raw.cron ?? {};
   if (!isObject(rawCron)) throw new ConfigError(`chaos.cron must be an object of experiment name to cron expression, got ${show(rawCron)}`);
-  const cron = { taskLoss: 'cron(0 10 ? * TUE *)', databaseFailover: 'cron(0 10 ? * WED *)', azLoss: 'cron(0 10 ? * THU *)' };
+  const cron = { ...DEFAULT_CRON };
   for (const [name, expression] of Object.entries(rawCron)) {
-    if (!EXPERIMENTS.includes(name as ExperimentName)) {
-      throw new ConfigError(`chaos.cron has no experiment "${name}"; experiments are ${EXPERIMENTS.join(', ')}`);
+    if (!EXPERIMENT_NAMES.includes(name as ExperimentName)) {
+      throw new ConfigError(`chaos.cron has no experiment "${name}"; experiments are ${EXPERIMENT_NAMES.join(', ')}`);
     }
     const problem = typeof expression === 'string' ? cronProblem(expression) : 'must be a string';
     if (problem) throw new ConfigError(`chaos.cron.${name} ${problem}, got ${show(expression)}`);
     cron[name as ExperimentName] = expression as string;
   }
 
-  const zoneOutageMinutes = raw.zoneOutageMinutes ?? 5;
+  const zoneOutageMinutes = raw.zoneOutageMinutes ?? DEFAULT_ZONE_OUTAGE_MINUTES;
   const durationIssue = typeof zoneOutageMinutes === 'number' ? durationProblem(zoneOutageMinutes) : 'must be a number';
   if (durationIssue) throw new ConfigError(`chaos.zoneOutageMinutes ${durationIssue}, got ${show(zoneOutageMinutes)}`);
 

@@ -12,10 +12,9 @@ import { Construct } from 'constructs';
 import { acknowledgeWildcardResources } from '../common/acknowledge';
 import { allowCloudWatchLogsToUseKey } from '../common/log-encryption';
 import { FisExperiment } from './fis-experiment';
-import { cronProblem, durationProblem, isKnownTimeZone, isoDuration } from './schedule-rules';
+import { cronProblem, DEFAULT_CRON, DEFAULT_TIME_ZONE, DEFAULT_ZONE_OUTAGE_MINUTES, durationProblem, ExperimentName, isKnownTimeZone, isoDuration } from './schedule-rules';
 
-/** The experiments this construct knows. */
-export type ExperimentName = 'taskLoss' | 'databaseFailover' | 'azLoss';
+export type { ExperimentName };
 
 /** The database to fail over: a Multi-AZ DB instance or a Multi-AZ DB cluster. */
 export interface ChaosDatabaseTarget {
@@ -104,12 +103,6 @@ export interface ChaosExperimentsProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
-const DEFAULT_CRON: Record<ExperimentName, string> = {
-  taskLoss: 'cron(0 10 ? * TUE *)',
-  databaseFailover: 'cron(0 10 ? * WED *)',
-  azLoss: 'cron(0 10 ? * THU *)',
-};
-
 /**
  * The standing chaos experiments of the service: lose tasks, fail the database over, lose a zone.
  * Each stops on the SLO page alarm, logs to an encrypted log group, and runs weekly in business hours
@@ -126,9 +119,9 @@ export class ChaosExperiments extends Construct {
     super(scope, id);
 
     const tasksToStop = props.tasksToStop ?? 1;
-    const zoneOutageMinutes = props.zoneOutageMinutes ?? 5;
+    const zoneOutageMinutes = props.zoneOutageMinutes ?? DEFAULT_ZONE_OUTAGE_MINUTES;
     const scheduleEnabled = props.schedule?.enabled ?? true;
-    const timeZone = props.schedule?.timeZone ?? 'America/New_York';
+    const timeZone = props.schedule?.timeZone ?? DEFAULT_TIME_ZONE;
     const flexibleWindow = props.schedule?.flexibleWindow ?? Duration.minutes(15);
     const cron = { ...DEFAULT_CRON, ...props.schedule?.cron };
 

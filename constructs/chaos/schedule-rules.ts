@@ -3,6 +3,26 @@
  * and shared by the constructs and the config.
  */
 
+/** The experiments ChaosExperiments knows. */
+export const EXPERIMENT_NAMES = ['taskLoss', 'databaseFailover', 'azLoss'] as const;
+export type ExperimentName = (typeof EXPERIMENT_NAMES)[number];
+
+/**
+ * Business hours on a weekday, staggered, so people are there to watch and one experiment never overlaps
+ * another: taskLoss Tue 10:00, databaseFailover Wed 10:00, azLoss Thu 10:00.
+ */
+export const DEFAULT_CRON: Readonly<Record<ExperimentName, string>> = {
+  taskLoss: 'cron(0 10 ? * TUE *)',
+  databaseFailover: 'cron(0 10 ? * WED *)',
+  azLoss: 'cron(0 10 ? * THU *)',
+};
+
+/** Time zone of the default schedule (the default primary region is us-east-1). */
+export const DEFAULT_TIME_ZONE = 'America/New_York';
+
+/** Minutes the AZ-loss experiment cuts the zone off: long enough for detection, failover and scaling to show. */
+export const DEFAULT_ZONE_OUTAGE_MINUTES = 5;
+
 /** FIS stops any action after 12 hours; an experiment that long is a mistake. */
 export const MAX_ACTION_DURATION_MINUTES = 12 * 60;
 

@@ -25,6 +25,7 @@ import {
   zoneSpread,
 } from '../../constructs/checks/template';
 import type { LoadedStack } from './load';
+import { SECONDS_PER_MONTH, SECONDS_PER_YEAR } from '../../constructs/slo/burn-rate';
 
 // ── The math ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -39,9 +40,9 @@ export function parallel(availabilities: readonly number[]): number {
   return 1 - availabilities.reduce((product, a) => product * (1 - checkFraction(a)), 1);
 }
 
-/** Minutes in an average month (a 365-day year / 12): 99.9 % allows 43.8 minutes. */
-export const MINUTES_PER_MONTH = (365 * 24 * 60) / 12;
-export const MINUTES_PER_YEAR = 365 * 24 * 60;
+/** Minutes in an average month (a 365-day year / 12, as the SLO math counts it): 99.9 % allows 43.8 minutes. */
+export const MINUTES_PER_MONTH = SECONDS_PER_MONTH / 60;
+export const MINUTES_PER_YEAR = SECONDS_PER_YEAR / 60;
 
 /** The number of nines: -log10(1 - a). 0.999 → 3; 0.9995 → 3.3. */
 export function nines(availability: number): number {

@@ -2,7 +2,7 @@
  * The error budget: the nines table, and the budget of each SLO the templates declare.
  */
 import { get, num, props, resourcesOfType, str } from '../../constructs/checks/template';
-import { MINUTES_PER_MONTH, MINUTES_PER_YEAR } from './availability';
+import { downtimeMinutesPerMonth, MINUTES_PER_MONTH, MINUTES_PER_YEAR } from './availability';
 import type { LoadedStack } from './load';
 
 export interface NinesRow {
@@ -33,7 +33,7 @@ export const NINES = [0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99999];
 export function ninesTable(levels: readonly number[] = NINES): NinesRow[] {
   return levels.map((availability) => ({
     availability,
-    downtimeMinutesPerMonth: (1 - availability) * MINUTES_PER_MONTH,
+    downtimeMinutesPerMonth: downtimeMinutesPerMonth(availability),
     downtimeHoursPerYear: ((1 - availability) * MINUTES_PER_YEAR) / 60,
   }));
 }
