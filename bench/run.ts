@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startPostgres } from '../test/app/integration/postgres';
+import { freePort, startPostgres } from '../tools/local-servers';
 
 interface AutocannonResult {
   requests: { average: number };

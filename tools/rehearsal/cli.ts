@@ -26,7 +26,7 @@ import {
   type ScenarioResult,
 } from './evaluate';
 import { ALL, parseArgs, USAGE, type CliOptions } from './args';
-import { PrerequisiteError } from './postgres';
+import { PrerequisiteError } from '../local-servers';
 import { sleep } from './processes';
 import { exitCodeOf, renderJson, renderTable, type RehearsalReport } from './report';
 import { Rig } from './rig';

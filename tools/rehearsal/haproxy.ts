@@ -4,7 +4,7 @@ import { openSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import * as path from 'node:path';
 import { parseShowStat, renderHaproxyConfig, type HaproxyConfigInput, type ServerStat } from './haproxy-config';
-import { PrerequisiteError } from './postgres';
+import { PrerequisiteError } from '../local-servers';
 import { Abort, tail, type Managed, type Processes } from './processes';
 
 export const BACKEND = 'targets';

@@ -4,35 +4,13 @@
  * write survives the loss of the primary). Debian's `postgresql` package, temporary data directories,
  * loopback ports, `trust` authentication on 127.0.0.1 only.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, openSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chownSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Abort, freePort, tail, type Managed, type Processes, waitFor } from './processes';
+import { freePort, postgresBinDir, postgresServerUser } from '../local-servers';
+import { Abort, tail, type Managed, type Processes, waitFor } from './processes';
 
-/** A prerequisite is missing: the CLI exits with 2 and this message. */
-export class PrerequisiteError extends Error {}
 
-/** The newest /usr/lib/postgresql/<version>/bin that has initdb (never a hard-coded version). */
-export function postgresBinDir(root = '/usr/lib/postgresql'): string {
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(path.join(root, v, 'bin', 'initdb'))) : [];
-  if (versions.length === 0) {
-    throw new PrerequisiteError(`PostgreSQL server binaries not found under ${root}/*/bin: apt-get install -y postgresql`);
-  }
-  versions.sort((a, b) => Number(a) - Number(b));
-  return path.join(root, versions[versions.length - 1], 'bin');
-}
-
-/** initdb and postgres refuse to run as root: as root, run them as the `postgres` user. */
-function serverUser(): { uid?: number; gid?: number } {
-  if (process.getuid?.() !== 0) return {};
-  try {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-    return { uid, gid };
-  } catch {
-    throw new PrerequisiteError('running as root needs a `postgres` user to run the database servers (created by apt-get install postgresql)');
-  }
-}
 
 export interface Node {
   readonly name: string;
@@ -47,7 +25,7 @@ const STANDBY_NAME = 'standby';
 
 export class PostgresCluster {
   private readonly bin = postgresBinDir();
-  private readonly user = serverUser();
+  private readonly user = postgresServerUser();
   primary!: Node;
   standby: Node | undefined;
   private generation = 0;

@@ -4,8 +4,8 @@
  * own process group (`detached`), so killing the group also stops its children (PostgreSQL backends).
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { createServer } from 'node:net';
 import { readFileSync, rmSync } from 'node:fs';
+import { freePort } from '../local-servers';
 
 export interface Managed {
   readonly name: string;
@@ -69,19 +69,6 @@ export class Processes {
     for (const dir of this.dirs) rmSync(dir, { recursive: true, force: true });
     this.dirs.clear();
   }
-}
-
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** `count` distinct free ports. */

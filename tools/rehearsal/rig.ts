@@ -14,8 +14,9 @@ import { DbProxy } from './db-proxy';
 import { Haproxy, haproxyBinary } from './haproxy';
 import { isInRotation, type Slot } from './haproxy-config';
 import { LoadGenerator } from './load/generator';
-import { APP_USER, DATABASE, PostgresCluster, postgresBinDir } from './postgres';
-import { Abort, freePort, freePorts, Processes, tail, waitFor } from './processes';
+import { APP_USER, DATABASE, PostgresCluster } from './postgres';
+import { freePort, postgresBinDir } from '../local-servers';
+import { Abort, freePorts, Processes, tail, waitFor } from './processes';
 import { buildService, isReady, startReplica, type Replica, type ServiceCommand } from './replicas';
 import { containerEnvironment, healthCheckFromTemplate, loadPrimaryTemplate, type HealthCheckSettings } from './template';
 

@@ -6,9 +6,9 @@ import { startServer, type App } from '../../../app/src/app';
 import { loadConfig } from '../../../app/src/config';
 import { silentLogger } from '../../../app/src/logger';
 import { json, post } from '../helpers';
-import { freePort, startPostgres, type TestPostgres } from './postgres';
+import { freePort, startPostgres, type LocalPostgres } from '../../../tools/local-servers';
 
-let pg: TestPostgres;
+let pg: LocalPostgres;
 beforeAll(async () => {
   pg = await startPostgres();
 }, 90_000);

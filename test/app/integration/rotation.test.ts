@@ -8,12 +8,12 @@ import { loadConfig } from '../../../app/src/config';
 import type { SecretFetcher } from '../../../app/src/db/credentials';
 import { silentLogger } from '../../../app/src/logger';
 import { json, post } from '../helpers';
-import { startPostgres, type TestPostgres } from './postgres';
+import { startPostgres, type LocalPostgres } from '../../../tools/local-servers';
 
 const ROLE = 'rotating_app';
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-test';
 
-let pg: TestPostgres;
+let pg: LocalPostgres;
 let admin: Client;
 beforeAll(async () => {
   pg = await startPostgres({ passwordAuthFor: [ROLE] });
