@@ -189,9 +189,6 @@ export class PrimaryStack extends Stack {
       infrastructureAlarms: this.infrastructureAlarms,
     });
 
-    const zoneSubnets = [this.network.appSubnets, this.network.dataSubnets].flatMap(
-      (tier) => this.network.vpc.selectSubnets({ ...tier, availabilityZones: [config.chaos.zone] }).subnets,
-    );
     this.chaos = new ChaosExperiments(this, 'Chaos', {
       // FIS documents stop conditions as metric alarms; whether it accepts a composite alarm is not documented,
       // so the experiments stop on the fast-burn long-window alarms of both SLOs (docs/chaos.md).
@@ -199,7 +196,7 @@ export class PrimaryStack extends Stack {
       service: this.service.service,
       tasksToStop: Math.max(1, Math.floor(config.service.desiredCount / config.availabilityZones.length)),
       database: this.database.cluster ? { clusterArn: this.database.resourceArn } : { instanceArn: this.database.resourceArn },
-      zone: { availabilityZone: config.chaos.zone, subnets: zoneSubnets, vpc: this.network.vpc },
+      zone: { availabilityZone: config.chaos.zone, subnets: this.network.privateSubnetsIn(config.chaos.zone), vpc: this.network.vpc },
       zoneOutageMinutes: config.chaos.zoneOutageMinutes,
       schedule: {
         enabled: config.chaos.schedule,

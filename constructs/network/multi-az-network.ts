@@ -121,4 +121,9 @@ export class MultiAzNetwork extends Construct {
       },
     });
   }
+
+  /** The private subnets (task and database tiers) of one zone: what a zone outage takes away. */
+  public privateSubnetsIn(availabilityZone: string): ec2.ISubnet[] {
+    return [this.appSubnets, this.dataSubnets].flatMap((tier) => this.vpc.selectSubnets({ ...tier, availabilityZones: [availabilityZone] }).subnets);
+  }
 }

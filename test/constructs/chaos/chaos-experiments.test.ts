@@ -25,9 +25,7 @@ function build(overrides: Partial<ChaosExperimentsProps> = {}, app: App = newApp
     threshold: 1,
     evaluationPeriods: 1,
   });
-  const zoneSubnets = [network.appSubnets, network.dataSubnets].flatMap(
-    (tier) => network.vpc.selectSubnets({ ...tier, availabilityZones: [ZONES[0]] }).subnets,
-  );
+  const zoneSubnets = network.privateSubnetsIn(ZONES[0]);
   const chaos = new ChaosExperiments(stack, 'Chaos', {
     stopConditionAlarms: [pageAlarm],
     service: service.service,

@@ -51,6 +51,14 @@ describe('MultiAzNetwork with defaults', () => {
     expect(routesOf(network.appSubnets)).toEqual([1, 1, 1]);
   });
 
+  it('names the task and database subnets of one zone', () => {
+    const subnets = network.privateSubnetsIn('us-east-1b');
+    expect(subnets.map((s) => s.availabilityZone)).toEqual(['us-east-1b', 'us-east-1b']);
+    const ids = subnets.map((s) => s.subnetId);
+    expect(ids).toContain(network.vpc.selectSubnets({ ...network.appSubnets, availabilityZones: ['us-east-1b'] }).subnetIds[0]);
+    expect(ids).toContain(network.vpc.selectSubnets({ ...network.dataSubnets, availabilityZones: ['us-east-1b'] }).subnetIds[0]);
+  });
+
   it('never assigns public IPs on launch', () => {
     const subnets = template.findResources('AWS::EC2::Subnet');
     for (const subnet of Object.values(subnets)) {
