@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -69,9 +69,38 @@ export class AlarmTopic extends Construct {
       masterKey: this.encryptionKey,
       enforceSSL: true,
     });
+    // A topic policy replaces SNS's default one, and enforceSSL creates a topic policy: without this statement
+    // nothing may publish, and every alarm notification fails with "not authorized to perform SNS:Publish"
+    // (AWS Knowledge Center, cloudwatch-receive-sns-for-alarm-trigger). Only this account's alarms may publish,
+    // so another account's alarm cannot use the topic (confused deputy).
+    const stack = Stack.of(this);
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsOfThisAccount',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+        },
+      }),
+    );
     for (const address of emailAddresses) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(address));
     }
+    // Subscriptions may be added to `topic` after construction, so look at synthesis time.
+    this.node.addValidation({
+      validate: () => {
+        if (!this.topic.node.findAll().some((c) => c instanceof sns.Subscription)) {
+          Annotations.of(this).addWarningV2(
+            'ha:alarmTopicNoSubscriber',
+            'Nobody is notified: the alarm topic has no subscription. Pass emailAddresses or add a subscription to `topic`.',
+          );
+        }
+        return [];
+      },
+    });
     this.alarmAction = new cloudwatchActions.SnsAction(this.topic);
   }
 }
