@@ -323,6 +323,13 @@ export class ChaosExperiments extends Construct {
               resources: [experiment.experimentTemplateArn, experimentsArn],
             }),
             new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [experiment.role.roleArn] }),
+            // The dead-letter queue is SSE-KMS: a producer also needs the key, only through SQS
+            // (SQS developer guide, key management: producer permissions for an encrypted queue).
+            new iam.PolicyStatement({
+              actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+              resources: [encryptionKey.keyArn],
+              conditions: { StringEquals: { 'kms:ViaService': `sqs.${stack.region}.${stack.urlSuffix}` } },
+            }),
           ],
           deadLetterQueue: this.deadLetterQueue,
           retryAttempts: 3,

@@ -55,6 +55,8 @@ export class PolicyWorld {
   getAtt(id: string, attribute: string): string {
     const { Type } = this.resource(id);
     const name = id.toLowerCase();
+    // Where a type's Ref is its ID (FIS templates, KMS keys), GetAtt Id is the same value.
+    if (attribute === 'Id' || attribute === 'KeyId') return this.ref(id);
     if (attribute !== 'Arn') return `${name}-${attribute.toLowerCase()}`;
     switch (Type) {
       case 'AWS::KMS::Key':

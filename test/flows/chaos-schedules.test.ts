@@ -1,0 +1,91 @@
+import { runSimulation, type EvaluationResult } from '@cloud-copilot/iam-simulate';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../lib/app';
+import { newApp } from '../support/synth';
+import { ACCOUNT, CfnTemplate, PolicyWorld } from './policy-world';
+
+/**
+ * Flow proof: each EventBridge Scheduler role can start its experiment and, when a start fails after its
+ * retries, write the event to the dead-letter queue. The queue is encrypted with a customer key, so the
+ * producer needs kms:GenerateDataKey and kms:Decrypt besides sqs:SendMessage (SQS developer guide, "Key
+ * management": permissions for producers to an SSE-KMS queue). Evaluated on the synthesised template.
+ */
+describe('flow: chaos schedules start experiments and dead-letter failures', () => {
+  let world: PolicyWorld;
+  let scheduleRoles: string[];
+  let queueId: string;
+  let queueKeyId: string;
+
+  beforeAll(() => {
+    const app = newApp();
+    const built = buildApp(app);
+    const template = app.synth().getStackArtifact(built.primary.artifactId).template as CfnTemplate;
+    world = new PolicyWorld(template, built.primary.region);
+    scheduleRoles = world
+      .idsOf('AWS::IAM::Role')
+      .filter((id) => JSON.stringify(world.resource(id).Properties!.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com'));
+    const queues = world.idsOf('AWS::SQS::Queue');
+    expect(queues).toHaveLength(1);
+    queueId = queues[0]!;
+    queueKeyId = JSON.stringify(world.resource(queueId).Properties!.KmsMasterKeyId).match(/"([^"]+)","Arn"/)![1]!;
+  });
+
+  async function asRole(roleId: string, action: string, resource: string, resourcePolicy: unknown, context: Record<string, string> = {}): Promise<EvaluationResult> {
+    const result = await runSimulation(
+      {
+        request: {
+          principal: world.getAtt(roleId, 'Arn'),
+          action,
+          resource: { resource, accountId: ACCOUNT },
+          contextVariables: { 'aws:SecureTransport': 'true', ...context },
+        },
+        identityPolicies: world.identityPoliciesOf(roleId),
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        resourcePolicy,
+      },
+      {},
+    );
+    if (result.resultType !== 'single') throw new Error(`simulation failed: ${JSON.stringify(result)}`);
+    return result.overallResult;
+  }
+
+  it('has one role per scheduled experiment', () => {
+    expect(scheduleRoles.length).toBe(world.idsOf('AWS::Scheduler::Schedule').length);
+    expect(scheduleRoles.length).toBeGreaterThan(0);
+  });
+
+  it('lets every schedule role send to the dead-letter queue', async () => {
+    for (const role of scheduleRoles) {
+      expect(await asRole(role, 'sqs:SendMessage', world.getAtt(queueId, 'Arn'), world.resourcePolicyOf(queueId)), role).toBe('Allowed');
+    }
+  });
+
+  it('lets every schedule role use the queue key through SQS', async () => {
+    const viaSqs = { 'kms:ViaService': `sqs.${world.region}.amazonaws.com` };
+    for (const role of scheduleRoles) {
+      for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) {
+        expect(await asRole(role, action, world.getAtt(queueKeyId, 'Arn'), world.keyPolicyOf(queueKeyId), viaSqs), `${role} ${action}`).toBe('Allowed');
+      }
+    }
+  });
+
+  it('does not let a schedule role use the queue key outside SQS', async () => {
+    for (const role of scheduleRoles) {
+      expect(await asRole(role, 'kms:Decrypt', world.getAtt(queueKeyId, 'Arn'), world.keyPolicyOf(queueKeyId), { 'kms:ViaService': `s3.${world.region}.amazonaws.com` })).not.toBe('Allowed');
+    }
+  });
+
+  it('lets each schedule role start only its own experiment template', async () => {
+    const templates = world.idsOf('AWS::FIS::ExperimentTemplate');
+    for (const role of scheduleRoles) {
+      const allowed: string[] = [];
+      for (const t of templates) {
+        // AWS::FIS::ExperimentTemplate has no Arn attribute; its Ref is the template ID.
+        const arn = `arn:aws:fis:${world.region}:${ACCOUNT}:experiment-template/${world.ref(t)}`;
+        if ((await asRole(role, 'fis:StartExperiment', arn, undefined)) === 'Allowed') allowed.push(t);
+      }
+      expect(allowed, role).toHaveLength(1);
+    }
+  });
+});
