@@ -16,6 +16,8 @@ import {
   ExperimentName,
   isKnownTimeZone,
 } from '../constructs/chaos/schedule-rules';
+import { DB_POOL_MAX } from '../app/src/contract';
+import { POSTGRES_RESERVED_CONNECTIONS, postgresMaxConnections } from '../constructs/database/postgres-connections';
 import { SloConfigError } from '../constructs/slo/burn-rate';
 import { ResolvedSloConfig, resolveSloConfig } from '../constructs/slo/slo-config';
 
@@ -270,6 +272,7 @@ export function parseConfig(input: unknown): HaConfig {
   const slo = parseSlo(section(raw, 'slo'));
   const chaos = parseChaos(section(raw, 'chaos'), availabilityZones);
 
+  checkConnectionsFit(service, database);
   return { primaryRegion, drRegion, availabilityZones, natGateways, service, database, backup, dr, certificateArn, alarmEmail, slo, chaos };
 }
 
@@ -488,4 +491,21 @@ function parseService(raw: Raw, zoneCount: number): ServiceConfig {
     throw new ConfigError(`service.maxCount must be at least service.desiredCount (${desiredCount}), got ${maxCount}`);
   }
   return { cpu, memoryMiB, desiredCount, maxCount };
+}
+
+/**
+ * At the peak of a deployment (maximum 200 %) every task's pool may be open at once; it must fit the
+ * connections the instance class allows, less those PostgreSQL and RDS reserve for superusers.
+ */
+function checkConnectionsFit(service: ServiceConfig, database: DatabaseConfig): void {
+  const limit = postgresMaxConnections(database.instanceClass);
+  if (limit === undefined) return;
+  const available = limit - POSTGRES_RESERVED_CONNECTIONS;
+  const peak = service.maxCount * 2 * DB_POOL_MAX;
+  if (peak > available) {
+    throw new ConfigError(
+      `service.maxCount × 2 (deployments run up to 200 %) × ${DB_POOL_MAX} connections per task = ${peak} exceeds the ${available} connections ` +
+        `database.instanceClass ${show(database.instanceClass)} allows: lower service.maxCount to at most ${Math.floor(available / (2 * DB_POOL_MAX))} or choose a larger class`,
+    );
+  }
 }

@@ -11,9 +11,10 @@ import { ResilientFargateService } from '../constructs/service/resilient-fargate
 import { DatabaseBackupPlan } from '../constructs/database/database-backup-plan';
 import { DatabaseRestoreTesting } from '../constructs/database/database-restore-testing';
 import { MultiAzDatabase } from '../constructs/database/multi-az-database';
+import { postgresMaxConnections } from '../constructs/database/postgres-connections';
 import { ChaosExperiments } from '../constructs/chaos/chaos-experiments';
 import { ApplicationSignalsSlos, InfrastructureAlarms, ServiceDashboard, SloAlarms } from '../constructs/slo';
-import { DEREGISTRATION_DELAY_SECONDS, HEALTH_PATHS, SERVICE_PORT, STOP_TIMEOUT_SECONDS } from '../app/src/contract';
+import { DB_POOL_MAX, DEREGISTRATION_DELAY_SECONDS, HEALTH_PATHS, SERVICE_PORT, STOP_TIMEOUT_SECONDS } from '../app/src/contract';
 import type { HaConfig } from './config';
 import type { DisasterRecoveryTargets } from './dr-stack';
 
@@ -144,6 +145,8 @@ export class PrimaryStack extends Stack {
         // RDS rotates the password every 7 days and ECS injects DB_SECRET only at task start: the service re-reads
         // the secret (task role) on a schedule and on an authentication failure, so running tasks survive a rotation.
         DB_SECRET_ARN: this.database.secret.secretArn,
+        // Checked against the instance class's max_connections in config.ts (pool × maxCount × 2 must fit).
+        DB_POOL_MAX: String(DB_POOL_MAX),
       },
       // The whole RDS-managed secret JSON (username, password), read by the execution role at task start only.
       secrets: { DB_SECRET: ecs.Secret.fromSecretsManager(this.database.secret) },
@@ -153,7 +156,7 @@ export class PrimaryStack extends Stack {
     Validations.of(this.service.taskDefinition).acknowledge({
       id: 'AwsSolutions::AwsSolutions-ECS2',
       reason:
-        'the environment holds only NODE_ENV, PORT, DB_HOST, DB_PORT, DB_NAME, DB_TLS and DB_SECRET_ARN (the ARN of the secret, not its value), which are not secret; the database credentials reach the container as the ECS secret DB_SECRET from Secrets Manager',
+        'the environment holds only NODE_ENV, PORT, DB_HOST, DB_PORT, DB_NAME, DB_TLS, DB_SECRET_ARN (the ARN of the secret, not its value) and DB_POOL_MAX, which are not secret; the database credentials reach the container as the ECS secret DB_SECRET from Secrets Manager',
     });
 
     // Page on fast error-budget burn; the fast windows are also the deployment alarms, so a bad deploy rolls itself back.
@@ -171,12 +174,16 @@ export class PrimaryStack extends Stack {
         slo: config.slo,
       });
     }
+    const maxConnections = postgresMaxConnections(config.database.instanceClass);
     this.infrastructureAlarms = new InfrastructureAlarms(this, 'InfrastructureAlarms', {
       loadBalancer: this.service.loadBalancer,
       targetGroup: this.service.targetGroup,
       service: this.service.service,
       availabilityZones: [...config.availabilityZones],
       database: this.database,
+      // 80 % of the class's max_connections leaves time to act before connections are refused; for a class the
+      // table does not know, the construct's default applies.
+      databaseMaxConnections: maxConnections === undefined ? undefined : Math.floor(0.8 * maxConnections),
       topic: this.slo.ticketTopic,
     });
     this.dashboard = new ServiceDashboard(this, 'Dashboard', {

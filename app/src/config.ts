@@ -1,7 +1,7 @@
 // Configuration from the environment, parsed once by a pure function so it can be unit tested.
 // Every value has a default that suits `npm start` on a laptop; production values come from the
 // ECS task definition (see lib/ and constructs/service/).
-import { DRAIN_SECONDS, REQUEST_TIMEOUT_SECONDS, SERVICE_PORT } from './contract';
+import { DB_POOL_MAX, DRAIN_SECONDS, REQUEST_TIMEOUT_SECONDS, SERVICE_PORT } from './contract';
 
 /** Where the database lives: embedded PGlite (no configuration) or a PostgreSQL server via `pg`. */
 export type DatabaseConfig =
@@ -177,7 +177,7 @@ export function loadConfig(env: Env = process.env): Config {
       dbRetryMaxMs: int(env, 'DB_RETRY_MAX_MS', 1000, 1, 60_000),
       breakerThreshold: int(env, 'DB_BREAKER_THRESHOLD', 5, 1, 1000),
       breakerHalfOpenAfterMs: int(env, 'DB_BREAKER_HALF_OPEN_MS', 5000, 10, 600_000),
-      poolMax: int(env, 'DB_POOL_MAX', 10, 1, 1000),
+      poolMax: int(env, 'DB_POOL_MAX', DB_POOL_MAX, 1, 1000),
       queueMax: int(env, 'DB_QUEUE_MAX', 100, 0, 100_000),
       maxInFlight: int(env, 'MAX_IN_FLIGHT', 64, 1, 1_000_000),
       cacheEntries: int(env, 'CACHE_ENTRIES', 1000, 0, 1_000_000),

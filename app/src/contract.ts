@@ -38,3 +38,9 @@ export const REQUEST_TIMEOUT_SECONDS = 5;
  * ECS sends SIGKILL when it elapses (Fargate allows at most 120 s).
  */
 export const STOP_TIMEOUT_SECONDS = DRAIN_SECONDS + REQUEST_TIMEOUT_SECONDS + 5;
+
+/**
+ * Database connections each task opens at most (its pool and bulkhead). The stack sets DB_POOL_MAX to it and
+ * checks at synth that pool × maximum tasks × 2 (a deployment runs up to 200 %) fits the instance class.
+ */
+export const DB_POOL_MAX = 10;

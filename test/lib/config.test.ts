@@ -78,6 +78,11 @@ describe('parseConfig', () => {
       ['desired count below the zone count', { service: { desiredCount: 2 } }, /service.desiredCount must be at least the number of Availability Zones \(3\) .* got 2/],
       ['a fractional desired count', { service: { desiredCount: 3.5 } }, /service.desiredCount must be an integer between 1 and 1000, got 3.5/],
       ['max count below desired', { service: { desiredCount: 6, maxCount: 4 } }, /service.maxCount must be at least service.desiredCount \(6\), got 4/],
+      [
+        'pools that cannot fit the database at the peak of a deployment',
+        { database: { instanceClass: 'db.t4g.micro' } },
+        /service.maxCount × 2 \(deployments run up to 200 %\) × 10 connections per task = 240 exceeds the 107 connections database.instanceClass "db.t4g.micro" allows/,
+      ],
       ['a string where a number belongs', { service: { cpu: '512' } }, /service.cpu must be an integer between 256 and 16384, got "512"/],
       ['a certificate that is not an ACM ARN', { certificateArn: 'my-cert' }, /certificateArn must be an ACM certificate ARN .* got "my-cert"/],
       ['a certificate in another region', { certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abcd' }, /certificateArn must be in primaryRegion "us-east-1" .* "eu-west-1"/],

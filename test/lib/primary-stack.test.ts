@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEREGISTRATION_DELAY_SECONDS, DRAIN_SECONDS, HEALTH_PATHS, SERVICE_PORT, STOP_TIMEOUT_SECONDS } from '../../app/src/contract';
+import { DB_POOL_MAX, DEREGISTRATION_DELAY_SECONDS, DRAIN_SECONDS, HEALTH_PATHS, SERVICE_PORT, STOP_TIMEOUT_SECONDS } from '../../app/src/contract';
 import { buildApp, HaApp } from '../../lib/app';
 import { newApp } from '../support/synth';
 
@@ -155,6 +155,15 @@ describe('PrimaryStack observability and chaos wiring', () => {
         expect(alarmIds.has(stop.Value['Fn::GetAtt'][0])).toBe(true);
       }
     }
+  });
+
+  it("alarms on database connections at 80 % of the instance class's max_connections, and sizes each task's pool", () => {
+    // db.m7g.large: 8 GiB; RDS for PostgreSQL allows LEAST(DBInstanceClassMemory / 9531392, 5000) = 901.
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) => a.Properties.MetricName === 'DatabaseConnections');
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]!.Properties.Threshold).toBe(720);
+    const [taskDefinition] = Object.values(template.findResources('AWS::ECS::TaskDefinition'));
+    expect(taskDefinition!.Properties.ContainerDefinitions[0].Environment).toContainEqual({ Name: 'DB_POOL_MAX', Value: String(DB_POOL_MAX) });
   });
 
   it('fails over the stack database and cuts off the configured zone', () => {
