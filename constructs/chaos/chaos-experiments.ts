@@ -314,8 +314,10 @@ export class ChaosExperiments extends Construct {
           action: 'startExperiment',
           input: scheduler.ScheduleTargetInput.fromObject({
             ExperimentTemplateId: experiment.experimentTemplateId,
-            // Makes a retried invocation start one experiment, not two.
-            ClientToken: scheduler.ContextAttribute.executionId,
+            // The same on every retry of one invocation (the execution ID is new per attempt), so a retried
+            // start returns the experiment already started instead of a second one; the template ID keeps two
+            // schedules at the same time apart.
+            ClientToken: `${experiment.experimentTemplateId}-${scheduler.ContextAttribute.scheduledTime}`,
           }),
           policyStatements: [
             new iam.PolicyStatement({

@@ -88,4 +88,18 @@ describe('flow: chaos schedules start experiments and dead-letter failures', () 
       expect(allowed, role).toHaveLength(1);
     }
   });
+
+  it('gives a retried start the same client token, so one invocation starts at most one experiment', () => {
+    // <aws.scheduler.execution-id> is new for every attempt; <aws.scheduler.scheduled-time> is the time the
+    // invocation was scheduled for, the same on every retry of it (EventBridge Scheduler user guide, "Adding
+    // context attributes"). FIS treats a repeated ClientToken as the same request (StartExperiment API).
+    const tokens = world.idsOf('AWS::Scheduler::Schedule').map((id) => {
+      const input = JSON.parse(world.resolve((world.resource(id).Properties!.Target as { Input: unknown }).Input) as string);
+      expect(input.ClientToken).not.toContain('<aws.scheduler.execution-id>');
+      expect(input.ClientToken).toBe(`${input.ExperimentTemplateId}-<aws.scheduler.scheduled-time>`);
+      // FIS allows 64 characters: a template ID (EXT + 14) and an ISO time (20) fit with room to spare.
+      return input.ClientToken as string;
+    });
+    expect(new Set(tokens).size).toBe(tokens.length);
+  });
 });

@@ -175,7 +175,7 @@ describe('ChaosExperiments with a database and a zone', () => {
       DeadLetterConfig: { Arn: queueArn },
     });
     expect(JSON.stringify(schedule.Input)).toContain('ExperimentTemplateId');
-    expect(JSON.stringify(schedule.Input)).toContain('<aws.scheduler.execution-id>');
+    expect(JSON.stringify(schedule.Input)).toContain('-<aws.scheduler.scheduled-time>');
     template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue(), MessageRetentionPeriod: 1209600 });
   });
 
