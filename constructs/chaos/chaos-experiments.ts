@@ -226,7 +226,7 @@ export class ChaosExperiments extends Construct {
       const networkAclArn = stack.formatArn({ service: 'ec2', resource: 'network-acl', resourceName: '*' });
       this.experiments.azLoss = new FisExperiment(this, 'AzLoss', {
         ...common,
-        description: `Cut all network traffic of the task and database subnets in ${props.zone.availabilityZone} for ${zoneOutageMinutes} min. Hypothesis: the load balancer stops sending to that zone within 10 s, the other zones carry the load, the database fails over if its primary is there, and the availability SLO holds.`,
+        description: `Cut all network traffic of the task and database subnets in ${props.zone.availabilityZone} for ${zoneOutageMinutes} min. Hypothesis: the load balancer stops sending to that zone within 10 s, the other zones carry the load, and the availability SLO holds. The cut does not fail the database over (network ACLs do not carry RDS replication); the database failover experiment covers that.`,
         targets: {
           ZoneSubnets: { resourceType: 'aws:ec2:subnet', selectionMode: 'ALL', resourceArns: subnetArns },
         },

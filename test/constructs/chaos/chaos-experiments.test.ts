@@ -110,6 +110,14 @@ describe('ChaosExperiments with a database and a zone', () => {
     expect(built.zoneSubnets.every((s) => s.availabilityZone === 'us-east-1a')).toBe(true);
   });
 
+  it('does not promise a database failover from the zone cut', () => {
+    // Network ACLs do not carry RDS Multi-AZ replication or RDS's own health checks, so cutting a zone's
+    // subnets does not make RDS fail over; the failover has its own experiment.
+    const experiment = experimentWith(template, 'aws:network:disrupt-connectivity');
+    expect(experiment.Properties.Description).not.toMatch(/database fails over/i);
+    expect(experiment.Properties.Description).toMatch(/does not fail the database over/);
+  });
+
   it('gives each experiment a role that only FIS of this account can assume', () => {
     const roles = Object.values(template.findResources('AWS::IAM::Role')).filter((r) =>
       JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('fis.amazonaws.com'),
