@@ -1,8 +1,7 @@
-import { runSimulation, type EvaluationResult } from '@cloud-copilot/iam-simulate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/app';
 import { newApp } from '../support/synth';
-import { ACCOUNT, CfnTemplate, PolicyWorld } from './policy-world';
+import { ACCOUNT, CfnTemplate, evaluate, PolicyWorld } from './policy-world';
 
 /**
  * Flow proof: each EventBridge Scheduler role can start its experiment and, when a start fails after its
@@ -27,28 +26,18 @@ describe('flow: chaos schedules start experiments and dead-letter failures', () 
     const queues = world.idsOf('AWS::SQS::Queue');
     expect(queues).toHaveLength(1);
     queueId = queues[0]!;
-    queueKeyId = JSON.stringify(world.resource(queueId).Properties!.KmsMasterKeyId).match(/"([^"]+)","Arn"/)![1]!;
+    queueKeyId = world.encryptionKeyOf(queueId);
   });
 
-  async function asRole(roleId: string, action: string, resource: string, resourcePolicy: unknown, context: Record<string, string> = {}): Promise<EvaluationResult> {
-    const result = await runSimulation(
-      {
-        request: {
-          principal: world.getAtt(roleId, 'Arn'),
-          action,
-          resource: { resource, accountId: ACCOUNT },
-          contextVariables: { 'aws:SecureTransport': 'true', ...context },
-        },
-        identityPolicies: world.identityPoliciesOf(roleId),
-        serviceControlPolicies: [],
-        resourceControlPolicies: [],
-        resourcePolicy,
-      },
-      {},
-    );
-    if (result.resultType !== 'single') throw new Error(`simulation failed: ${JSON.stringify(result)}`);
-    return result.overallResult;
-  }
+  const asRole = (roleId: string, action: string, resource: string, resourcePolicy: unknown, context: Record<string, string> = {}) =>
+    evaluate({
+      principal: world.getAtt(roleId, 'Arn'),
+      action,
+      resource,
+      context: { 'aws:SecureTransport': 'true', ...context },
+      identityPolicies: world.identityPoliciesOf(roleId),
+      resourcePolicy,
+    });
 
   it('has one role per scheduled experiment', () => {
     expect(scheduleRoles.length).toBe(world.idsOf('AWS::Scheduler::Schedule').length);

@@ -1,9 +1,8 @@
-import { runSimulation, type EvaluationResult } from '@cloud-copilot/iam-simulate';
 import { App } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, HaApp } from '../../lib/app';
 import { newApp } from '../support/synth';
-import { ACCOUNT, CfnTemplate, OTHER_ACCOUNT, PolicyWorld } from './policy-world';
+import { ACCOUNT, CfnTemplate, evaluate, OTHER_ACCOUNT, PolicyWorld } from './policy-world';
 
 /**
  * Flow proof: CloudWatch alarms can page. The synthesised topic policy and key policy are evaluated by a real
@@ -25,50 +24,15 @@ describe('flow: CloudWatch alarms publish to the paging topic', () => {
     const topics = world.idsOf('AWS::SNS::Topic');
     expect(topics).toHaveLength(1);
     topicId = topics[0]!;
-    keyId = JSON.stringify(world.resource(topicId).Properties!.KmsMasterKeyId).match(/"([^"]+)","Arn"/)![1]!;
+    keyId = world.encryptionKeyOf(topicId);
   });
 
   const alarmArn = (account: string) => `arn:aws:cloudwatch:${world.region}:${account}:alarm:page-fast-burn`;
 
-  async function publish(context: Record<string, string>): Promise<EvaluationResult> {
-    const result = await runSimulation(
-      {
-        request: {
-          principal: 'cloudwatch.amazonaws.com',
-          action: 'sns:Publish',
-          resource: { resource: world.ref(topicId), accountId: ACCOUNT },
-          contextVariables: context,
-        },
-        identityPolicies: [],
-        serviceControlPolicies: [],
-        resourceControlPolicies: [],
-        resourcePolicy: world.resourcePolicyOf(topicId),
-      },
-      {},
-    );
-    if (result.resultType !== 'single') throw new Error(`simulation failed: ${JSON.stringify(result)}`);
-    return result.overallResult;
-  }
-
-  async function useKey(action: string, context: Record<string, string>): Promise<EvaluationResult> {
-    const result = await runSimulation(
-      {
-        request: {
-          principal: 'cloudwatch.amazonaws.com',
-          action,
-          resource: { resource: world.getAtt(keyId, 'Arn'), accountId: ACCOUNT },
-          contextVariables: context,
-        },
-        identityPolicies: [],
-        serviceControlPolicies: [],
-        resourceControlPolicies: [],
-        resourcePolicy: world.keyPolicyOf(keyId),
-      },
-      {},
-    );
-    if (result.resultType !== 'single') throw new Error(`simulation failed: ${JSON.stringify(result)}`);
-    return result.overallResult;
-  }
+  const publish = (context: Record<string, string>, principal = 'cloudwatch.amazonaws.com') =>
+    evaluate({ principal, action: 'sns:Publish', resource: world.ref(topicId), context, resourcePolicy: world.resourcePolicyOf(topicId) });
+  const useKey = (action: string, context: Record<string, string>) =>
+    evaluate({ principal: 'cloudwatch.amazonaws.com', action, resource: world.getAtt(keyId, 'Arn'), context, resourcePolicy: world.keyPolicyOf(keyId) });
 
   const fromOwnAlarm = () => ({
     'aws:SecureTransport': 'true',
@@ -96,21 +60,6 @@ describe('flow: CloudWatch alarms publish to the paging topic', () => {
   });
 
   it('denies any other service principal', async () => {
-    const result = await runSimulation(
-      {
-        request: {
-          principal: 'events.amazonaws.com',
-          action: 'sns:Publish',
-          resource: { resource: world.ref(topicId), accountId: ACCOUNT },
-          contextVariables: { 'aws:SecureTransport': 'true', 'aws:SourceAccount': ACCOUNT },
-        },
-        identityPolicies: [],
-        serviceControlPolicies: [],
-        resourceControlPolicies: [],
-        resourcePolicy: world.resourcePolicyOf(topicId),
-      },
-      {},
-    );
-    expect(result.resultType === 'single' && result.overallResult).not.toBe('Allowed');
+    expect(await publish({ 'aws:SecureTransport': 'true', 'aws:SourceAccount': ACCOUNT }, 'events.amazonaws.com')).not.toBe('Allowed');
   });
 });

@@ -1,3 +1,5 @@
+import { runSimulation, type EvaluationResult } from '@cloud-copilot/iam-simulate';
+
 /**
  * Turns a synthesised CloudFormation template into the inputs a real IAM policy evaluator needs:
  * every intrinsic (`Ref`, `Fn::GetAtt`, `Fn::Join`, `Fn::Sub`, pseudo-parameters) resolved to an example
@@ -139,6 +141,12 @@ export class PolicyWorld {
     return { Version: '2012-10-17', Statement: statements };
   }
 
+  /** The logical ID of the KMS key a topic or queue is encrypted with (`KmsMasterKeyId: GetAtt Key.Arn`). */
+  encryptionKeyOf(resourceId: string): string {
+    const [keyId] = (this.resource(resourceId).Properties!.KmsMasterKeyId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'];
+    return keyId!;
+  }
+
   /** The resolved key policy of a KMS key. */
   keyPolicyOf(keyId: string): Record<string, Json> {
     return this.resolve(this.resource(keyId).Properties!.KeyPolicy) as Record<string, Json>;
@@ -156,4 +164,32 @@ export class PolicyWorld {
     }));
     return [...inline, ...attached.map((id) => ({ name: id, policy: this.resolve(this.resource(id).Properties!.PolicyDocument) as Record<string, Json> }))];
   }
+}
+
+/** One request evaluated by the real IAM policy evaluator; fails the test if the simulation itself errs. */
+export async function evaluate(request: {
+  readonly principal: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly context: Record<string, string>;
+  readonly identityPolicies?: { name: string; policy: Record<string, Json> }[];
+  readonly resourcePolicy?: unknown;
+}): Promise<EvaluationResult> {
+  const result = await runSimulation(
+    {
+      request: {
+        principal: request.principal,
+        action: request.action,
+        resource: { resource: request.resource, accountId: ACCOUNT },
+        contextVariables: request.context,
+      },
+      identityPolicies: request.identityPolicies ?? [],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: request.resourcePolicy,
+    },
+    {},
+  );
+  if (result.resultType !== 'single') throw new Error(`simulation failed: ${JSON.stringify(result)}`);
+  return result.overallResult;
 }
