@@ -157,6 +157,12 @@ async function main(argv: readonly string[]): Promise<number> {
       }
     }
     results.sort((a, b) => ALL.indexOf(a.name) - ALL.indexOf(b.name));
+    // The verdicts also go to stderr, so a log of a --json run (CI) says which check failed and by how much.
+    for (const r of results) {
+      for (const c of r.checks) if (!c.pass) log(`${r.name}: FAILED ${c.name}: ${c.detail}`);
+      for (const w of r.warnings) log(`${r.name}: warning: ${w}`);
+      log(`${r.name}: ${r.status}`);
+    }
     if (finalLoss > 0) errors.push(`${finalLoss} acknowledged writes missing at the final check`);
     const report: RehearsalReport = {
       scenarios: results,
