@@ -10,9 +10,10 @@ export type DatabaseConfig =
       readonly kind: 'postgres';
       /** Options handed to `pg.Pool` (connection string or discrete fields; PG* variables fill the gaps). */
       readonly connection: PgConnection;
-      /** 'verify-full': TLS with the server certificate checked against caFile. */
+      /** 'verify-full': TLS with the server certificate checked against the RDS CAs (db/rds-ca.ts), or caFile. */
       readonly tls: 'disable' | 'verify-full';
-      readonly caFile: string;
+      /** DB_CA_FILE: trust this PEM bundle instead of the RDS certificate authorities shipped with the service. */
+      readonly caFile?: string;
       /** DB_SECRET_ARN: read the password from this Secrets Manager secret (and re-read it after a
        *  rotation) instead of trusting the value injected at task start. See db/credentials.ts. */
       readonly secretArn?: string;
@@ -70,9 +71,6 @@ export interface Config {
   readonly db: DatabaseConfig;
   readonly policies: PolicyConfig;
 }
-
-/** Where the Dockerfile puts the RDS global CA bundle. */
-export const DEFAULT_CA_FILE = '/srv/certs/rds-global-bundle.pem';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -152,7 +150,8 @@ function databaseConfig(env: Env, production: boolean): DatabaseConfig {
     // pg lets a connection string override the password function, so rotation would silently not work.
     throw new ConfigError('DB_SECRET_ARN cannot be combined with DATABASE_URL; use DB_HOST, DB_PORT, DB_NAME (and DB_SECRET)');
   }
-  return { kind: 'postgres', connection, tls: tlsRaw, caFile: env.DB_CA_FILE || DEFAULT_CA_FILE, ...(secretArn ? { secretArn } : {}) };
+  const caFile = env.DB_CA_FILE || undefined;
+  return { kind: 'postgres', connection, tls: tlsRaw, ...(caFile ? { caFile } : {}), ...(secretArn ? { secretArn } : {}) };
 }
 
 /** Reads the configuration from `env` (normally `process.env`). Throws ConfigError with a useful message. */

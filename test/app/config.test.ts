@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_CA_FILE, loadConfig } from '../../app/src/config';
+import { ConfigError, loadConfig } from '../../app/src/config';
 
 describe('loadConfig', () => {
   it('defaults to port 8080, embedded PGlite and the contract drain time', () => {
@@ -27,8 +27,8 @@ describe('loadConfig', () => {
       kind: 'postgres',
       connection: { host: 'proxy.example.internal', port: 5432, database: 'messages', user: 'app', password: 's3cret' },
       tls: 'verify-full',
-      caFile: DEFAULT_CA_FILE,
     });
+    expect(loadConfig({ NODE_ENV: 'production', DB_HOST: 'proxy.example.internal' }).db).not.toHaveProperty('caFile');
   });
 
   it('verifies TLS by default in production for a remote host, not for loopback', () => {

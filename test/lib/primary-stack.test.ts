@@ -1,9 +1,11 @@
+import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DB_POOL_MAX, DEREGISTRATION_DELAY_SECONDS, DRAIN_SECONDS, HEALTH_PATHS, SERVICE_PORT, STOP_TIMEOUT_SECONDS } from '../../app/src/contract';
+import { RDS_CERTIFICATE_AUTHORITIES } from '../../app/src/db/rds-ca';
 import { buildApp, HaApp } from '../../lib/app';
 import { newApp } from '../support/synth';
 
@@ -106,6 +108,31 @@ describe('PrimaryStack (default config)', () => {
     const staged = listFiles(path.join(assembly.directory, images[0].source.directory));
     expect(staged).toEqual(expect.arrayContaining(['app/Dockerfile', 'app/package.json', 'app/src/server.ts', 'app/src/contract.ts', 'package-lock.json', 'package.json']));
     expect(staged.filter((f) => !/^(app\/(src\/|package\.json|tsconfig[^/]*\.json|Dockerfile)|package(-lock)?\.json$)/.test(f))).toEqual([]);
+  });
+
+  it('builds the image from a base pinned to the exact Node.js version the tests run on, and downloads nothing', () => {
+    const dockerfile = readFileSync(path.join(__dirname, '../../app/Dockerfile'), 'utf8');
+    const pinned = readFileSync(path.join(__dirname, '../../.node-version'), 'utf8').trim();
+    const base = /^ARG NODE_IMAGE=(\S+)$/m.exec(dockerfile)?.[1];
+    expect(base).toMatch(new RegExp(`^public\\.ecr\\.aws/docker/library/node:${pinned.replaceAll('.', '\\.')}-bookworm-slim(@sha256:[0-9a-f]{64})?$`));
+    const froms = dockerfile.match(/^FROM \S+/gm) ?? [];
+    expect(froms.length).toBeGreaterThan(0);
+    expect(froms.every((f) => f.startsWith('FROM ${NODE_IMAGE}'))).toBe(true);
+    // No build step reaches the internet: ADD from a URL is gone (the RDS CAs come from the lock file).
+    expect(dockerfile).not.toMatch(/^ADD\s+(--\S+\s+)*https?:/m);
+  });
+
+  it("trusts, in the service, the certificate authority that signs the database's certificate in both regions", () => {
+    // DB_TLS=verify-full checks the chain against app/src/db/rds-ca.ts; RDS signs with the CA the instance names.
+    const [db] = Object.values(template.findResources('AWS::RDS::DBInstance'));
+    const id = String(db!.Properties.CACertificateIdentifier);
+    const [, kind, generation] = /^rds-ca-(rsa2048|rsa4096|ecc384)-(g\d)$/.exec(id) ?? [];
+    expect(kind, `unexpected CA identifier ${id}`).toBeDefined();
+    const subjects = RDS_CERTIFICATE_AUTHORITIES.map((pem) => new X509Certificate(pem).subject);
+    for (const region of [built.config.primaryRegion, built.config.drRegion]) {
+      const root = `CN=Amazon RDS ${region} Root CA ${kind!.toUpperCase()} ${generation!.toUpperCase()}`;
+      expect(subjects.some((s) => s.includes(root)), root).toBe(true);
+    }
   });
 });
 

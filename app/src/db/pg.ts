@@ -4,6 +4,7 @@ import { Pool, type PoolConfig } from 'pg';
 import type { DatabaseConfig, PolicyConfig } from '../config';
 import type { PasswordSource } from './credentials';
 import { isAuthFailure, markCredentialsRefreshed } from './errors';
+import { RDS_CERTIFICATE_AUTHORITIES } from './rds-ca';
 import type { Database, Queryable } from './types';
 
 export interface PgOptions {
@@ -43,12 +44,13 @@ export function poolConfig(options: PgOptions, readFile: (path: string) => strin
     config.password = () => credentials.password();
   }
   if (db.tls === 'verify-full') {
-    // Verify the chain against the RDS CA bundle only, and the host name (node's default checkServerIdentity).
-    let ca: string;
+    // Verify the chain against the RDS certificate authorities only (or DB_CA_FILE), and the host name
+    // (node's default checkServerIdentity).
+    let ca: string | string[];
     try {
-      ca = readFile(db.caFile);
+      ca = db.caFile === undefined ? [...RDS_CERTIFICATE_AUTHORITIES] : readFile(db.caFile);
     } catch (err) {
-      throw new Error(`DB_TLS=verify-full needs the RDS CA bundle at DB_CA_FILE=${db.caFile}: ${(err as Error).message}`);
+      throw new Error(`DB_TLS=verify-full could not read the CA bundle at DB_CA_FILE=${db.caFile}: ${(err as Error).message}`);
     }
     config.ssl = { ca, rejectUnauthorized: true };
   }
