@@ -3,12 +3,21 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '../lib/app';
+import { ConfigError } from '../lib/config';
 import { loadInput } from '../tools/report/load';
 import { renderMarkdown } from '../tools/report/markdown';
 import { buildReport } from '../tools/report/report';
 
 const app = new App();
-buildApp(app);
+try {
+  buildApp(app);
+} catch (err) {
+  // A bad `ha` value is the user's to fix: one line naming the key, the value and what is allowed, no stack
+  // trace. Anything else (a construct's own validation, a bug) keeps the CDK's error with its trace.
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`Invalid configuration: ${err.message}\n`);
+  process.exit(1);
+}
 const assembly = app.synth();
 
 // Every synthesis also leaves the resilience report beside the templates (cdk.out/resilience-report.md).

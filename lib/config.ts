@@ -233,6 +233,7 @@ export function parseConfig(input: unknown): HaConfig {
     }
   }
   if (!isObject(raw)) throw new ConfigError(`context "${CONFIG_CONTEXT_KEY}" must be an object, got ${show(raw)}`);
+  checkKnownKeys(raw, KNOWN_KEYS, '');
 
   const primaryRegion = region(raw, 'primaryRegion', 'primaryRegion', 'us-east-1');
   const drRegion = region(raw, 'drRegion', 'drRegion', 'us-west-2');
@@ -330,6 +331,67 @@ function parseChaos(raw: Raw, zones: readonly string[]): ChaosConfig {
   if (!zones.includes(zone)) throw new ConfigError(`chaos.zone must be one of availabilityZones (${zones.join(', ')}), got ${show(zone)}`);
 
   return { schedule, scheduledExperiments: scheduled as ExperimentName[], timeZone, cron, zoneOutageMinutes: zoneOutageMinutes as number, zone };
+}
+
+/** A key the `ha` context accepts: `true` for a value its parser checks whole, or the keys of a nested object. */
+type KeyTree = { readonly [key: string]: true | KeyTree };
+
+/** Every key of the `ha` context, so a misspelt one fails instead of silently taking the default. */
+const KNOWN_KEYS: KeyTree = {
+  primaryRegion: true,
+  drRegion: true,
+  availabilityZones: true,
+  natGateways: true,
+  service: { cpu: true, memoryMiB: true, desiredCount: true, maxCount: true },
+  certificateArn: true,
+  alarmEmail: true,
+  database: {
+    deployment: true, engineVersion: true, instanceClass: true, allocatedStorageGiB: true, maxAllocatedStorageGiB: true,
+    port: true, databaseName: true, backupRetentionDays: true,
+  },
+  backup: { scheduleExpression: true, retentionDays: true, copyRetentionDays: true, restoreTestScheduleExpression: true, restoreTestValidationWindowHours: true },
+  dr: { replicatedBackupRetentionDays: true, vaultLock: { minRetentionDays: true, maxRetentionDays: true, changeableForDays: true } },
+  // parseSlo and parseChaos check their own keys (the SLO and experiment names), with messages of their own.
+  slo: true,
+  chaos: { schedule: true, scheduledExperiments: true, timeZone: true, cron: true, zoneOutageMinutes: true, zone: true },
+};
+
+function checkKnownKeys(raw: Raw, known: KeyTree, prefix: string): void {
+  for (const [key, value] of Object.entries(raw)) {
+    const path = `${prefix}${key}`;
+    const entry = known[key];
+    if (entry === undefined) {
+      const candidates = Object.keys(known);
+      const closest = closestKey(key, candidates);
+      const where = prefix === '' ? `context "${CONFIG_CONTEXT_KEY}"` : prefix.slice(0, -1);
+      throw new ConfigError(
+        `${path} is not a key of ${where}${closest ? `: did you mean ${prefix}${closest}?` : ''} (known keys: ${candidates.join(', ')})`,
+      );
+    }
+    if (entry !== true && isObject(value)) checkKnownKeys(value, entry, `${path}.`);
+  }
+}
+
+/** The candidate nearest to `key` by edit distance, when it is near enough to be a misspelling. */
+export function closestKey(key: string, candidates: readonly string[]): string | undefined {
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (best === undefined || distance < best.distance) best = { candidate, distance };
+  }
+  return best !== undefined && best.distance <= Math.max(2, Math.floor(key.length / 3)) ? best.candidate : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
 }
 
 function section(raw: Raw, key: string): Raw {

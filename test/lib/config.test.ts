@@ -97,6 +97,11 @@ describe('parseConfig', () => {
       ['an outage over 12 hours', { chaos: { zoneOutageMinutes: 800 } }, /chaos.zoneOutageMinutes must be a whole number of minutes from 1 to 720 .* got 800/],
       ['a chaos zone outside the configured zones', { chaos: { zone: 'us-east-1f' } }, /chaos.zone must be one of availabilityZones .* got "us-east-1f"/],
       ['a schedule switch that is not a boolean', { chaos: { schedule: 'yes' } }, /chaos.schedule must be true or false, got "yes"/],
+      ['a misspelt top-level key', { servce: { cpu: 1024 } }, /^servce is not a key of context "ha": did you mean service\? \(known keys: primaryRegion, .*\)$/],
+      ['a misspelt nested key', { database: { instanceClas: 'db.m7g.large' } }, /^database.instanceClas is not a key of database: did you mean database.instanceClass\?/],
+      ['a key deep in the vault lock', { dr: { vaultLock: { minRetentionDays: 7, maxRetention: 30 } } }, /^dr.vaultLock.maxRetention is not a key of dr.vaultLock: did you mean dr.vaultLock.maxRetentionDays\?/],
+      ['an unknown chaos key', { chaos: { shedule: false } }, /^chaos.shedule is not a key of chaos: did you mean chaos.schedule\?/],
+      ['an unknown key nothing resembles', { colour: 'blue' }, /^colour is not a key of context "ha" \(known keys: /],
       ['an unknown scheduled experiment', { chaos: { scheduledExperiments: ['taskLoss', 'meteor'] } }, /chaos.scheduledExperiments must list some of taskLoss, databaseFailover, azLoss/],
     ];
     it.each(cases)('%s', (_name, input, message) => {
