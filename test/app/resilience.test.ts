@@ -1,5 +1,6 @@
 // The reliability behaviour over HTTP, with faults injected in-process: a refusing or hanging
 // database, an open circuit, a full bulkhead, and a drain. Bounded waits only, never speed assertions.
+import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type App } from '../../app/src/app';
 import { silentLogger } from '../../app/src/logger';
@@ -124,6 +125,29 @@ describe('load shedding', () => {
     expect(shed.status).toBe(503);
     expect((await fetch(`${url}/health/live`)).status).toBe(200);
     expect((await slow).status).toBe(200);
+  });
+});
+
+describe('load shedding cost', () => {
+  it('sheds without a warning or a stack trace: the request line alone records the 503', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const db = new FaultyDatabase(inner);
+    const started = await startServer({ config: testConfig({ policies: { maxInFlight: 1, dbTimeoutMs: 2000 } }), database: db, logger, metricsSink: () => undefined, taskInfo: {} });
+    app = started;
+    await started.ready;
+    db.delayMs = 300;
+    const slow = fetch(`${started.url}/messages?limit=1`);
+    await new Promise((r) => setTimeout(r, 50));
+    const shed = await Promise.all(Array.from({ length: 5 }, () => fetch(`${started.url}/`)));
+    expect(shed.map((r) => r.status)).toEqual([503, 503, 503, 503, 503]);
+    expect((await json(shed[0]!)).error.code).toBe('overloaded');
+    expect(shed[0]!.headers.get('retry-after')).toBe('1');
+    expect((await slow).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 20));
+    const requestLines = lines.filter((l) => l.msg === 'request' && l.status === 503);
+    expect(requestLines).toHaveLength(5);
+    expect(lines.filter((l) => l.msg !== 'request' && Number(l.level) >= 40)).toEqual([]);
   });
 });
 
