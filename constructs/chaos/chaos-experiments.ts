@@ -13,6 +13,7 @@ import { acknowledgeWildcardResources } from '../common/acknowledge';
 import { allowCloudWatchLogsToUseKey } from '../common/log-encryption';
 import { FisExperiment } from './fis-experiment';
 import { cronProblem, DEFAULT_CRON, DEFAULT_TIME_ZONE, DEFAULT_ZONE_OUTAGE_MINUTES, durationProblem, ExperimentName, isKnownTimeZone, isoDuration } from './schedule-rules';
+import { newEncryptionKey } from '../common/encryption-key';
 
 export type { ExperimentName };
 
@@ -147,7 +148,7 @@ export class ChaosExperiments extends Construct {
     const stack = Stack.of(this);
     const encryptionKey =
       props.encryptionKey ??
-      new kms.Key(this, 'Key', { description: 'Encrypts the chaos experiment logs and dead letters', enableKeyRotation: true, removalPolicy: RemovalPolicy.RETAIN });
+      newEncryptionKey(this, 'Key', 'Encrypts the chaos experiment logs and dead letters');
     allowCloudWatchLogsToUseKey(encryptionKey);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {

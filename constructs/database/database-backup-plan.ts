@@ -5,6 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { checkDuration } from '../common/validate';
+import { newEncryptionKey } from '../common/encryption-key';
 
 /** A copy of every recovery point into another vault, normally in another region. */
 export interface BackupCopyTarget {
@@ -65,7 +66,7 @@ export class DatabaseBackupPlan extends Construct {
 
     const encryptionKey =
       props.encryptionKey ??
-      new kms.Key(this, 'Key', { description: 'Encrypts the AWS Backup vault of the database', enableKeyRotation: true, removalPolicy: RemovalPolicy.RETAIN });
+      newEncryptionKey(this, 'Key', 'Encrypts the AWS Backup vault of the database');
     this.vault = new backup.BackupVault(this, 'Vault', { encryptionKey, removalPolicy: RemovalPolicy.RETAIN });
 
     this.plan = new backup.BackupPlan(this, 'Plan', {

@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { newEncryptionKey } from '../common/encryption-key';
 
 /** AWS Backup Vault Lock: recovery points in the vault cannot be deleted or shortened below a minimum retention. */
 export interface DrVaultLockOptions {
@@ -61,13 +62,10 @@ export class DrBackupVault extends Construct {
       }
     }
 
-    this.key = new kms.Key(this, 'Key', {
-      description: 'Encrypts the database backups replicated or copied into the disaster-recovery region',
-      enableKeyRotation: true,
-      removalPolicy,
-    });
-    // The default key policy leaves the key to the account's IAM policies: RDS (replicated automated backups) and
-    // AWS Backup (copies) use it through grants they create on behalf of the deploying or backup role.
+    this.key = newEncryptionKey(this, 'Key', 'Encrypts the database backups replicated or copied into the disaster-recovery region', removalPolicy);
+    // The key policy leaves the key to the account's IAM policies: RDS (replicated automated backups) and AWS
+    // Backup (copies) use it through grants they create on behalf of the deploying or backup role, the only
+    // kind of grant the policy allows (newEncryptionKey).
     this.vault = new backup.BackupVault(this, 'Vault', {
       encryptionKey: this.key,
       removalPolicy,

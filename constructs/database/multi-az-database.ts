@@ -9,6 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { allowCloudWatchLogsToUseKey } from '../common/log-encryption';
 import { checkInt } from '../common/validate';
+import { newEncryptionKey } from '../common/encryption-key';
 
 /** Multi-AZ DB instance (one synchronous standby) or Multi-AZ DB cluster (two readable standbys). */
 export type MultiAzDeployment = 'instance' | 'cluster';
@@ -245,11 +246,7 @@ export class MultiAzDatabase extends Construct {
     this.hasReadableStandbys = deployment === 'cluster';
     this.encryptionKey =
       props.encryptionKey ??
-      new kms.Key(this, 'Key', {
-        description: 'Encrypts the database storage, snapshots, master secret, Performance Insights and logs',
-        enableKeyRotation: true,
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
+      newEncryptionKey(this, 'Key', 'Encrypts the database storage, snapshots, master secret, Performance Insights and logs');
     allowCloudWatchLogsToUseKey(this.encryptionKey);
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {

@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { allowCloudWatchLogsToUseKey } from '../common/log-encryption';
+import { newEncryptionKey } from '../common/encryption-key';
 
 export interface MultiAzNetworkProps {
   /**
@@ -87,11 +88,7 @@ export class MultiAzNetwork extends Construct {
 
     this.encryptionKey =
       props.encryptionKey ??
-      new kms.Key(this, 'Key', {
-        description: 'Encrypts the VPC flow logs',
-        enableKeyRotation: true,
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
+      newEncryptionKey(this, 'Key', 'Encrypts the VPC flow logs');
     allowCloudWatchLogsToUseKey(this.encryptionKey);
 
     this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {

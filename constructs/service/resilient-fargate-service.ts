@@ -9,6 +9,7 @@ import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { Construct } from 'constructs';
 import { allowCloudWatchLogsToUseKey } from '../common/log-encryption';
 import { checkDuration, checkInt } from '../common/validate';
+import { newEncryptionKey } from '../common/encryption-key';
 
 /** How the load balancer decides a task is healthy. */
 export interface TargetHealthCheckOptions {
@@ -227,7 +228,7 @@ export class ResilientFargateService extends Construct {
 
     const encryptionKey =
       props.encryptionKey ??
-      new kms.Key(this, 'Key', { description: 'Encrypts the service logs', enableKeyRotation: true, removalPolicy: RemovalPolicy.RETAIN });
+      newEncryptionKey(this, 'Key', 'Encrypts the service logs');
     allowCloudWatchLogsToUseKey(encryptionKey);
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {

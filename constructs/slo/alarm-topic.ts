@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { newEncryptionKey } from '../common/encryption-key';
 
 export interface AlarmTopicProps {
   /**
@@ -49,11 +50,7 @@ export class AlarmTopic extends Construct {
 
     this.encryptionKey =
       props.encryptionKey ??
-      new kms.Key(this, 'Key', {
-        description: 'Encrypts alarm notifications',
-        enableKeyRotation: true,
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
+      newEncryptionKey(this, 'Key', 'Encrypts alarm notifications');
     // CloudWatch publishes alarm notifications as itself; without this grant it cannot encrypt them.
     this.encryptionKey.addToResourcePolicy(
       new iam.PolicyStatement({
