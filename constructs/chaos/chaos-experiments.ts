@@ -293,6 +293,10 @@ export class ChaosExperiments extends Construct {
         encryptionMasterKey: encryptionKey,
         enforceSSL: true,
         retentionPeriod: Duration.days(14),
+        // It is EventBridge Scheduler's dead-letter queue, not an SQS queue's: no source queue may redrive into
+        // it. Saying so also marks it as a dead-letter queue, which needs none of its own (AWS Control Tower
+        // CT.SQS.PR.1 applies only to queues without a RedriveAllowPolicy).
+        redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.DENY_ALL },
       });
       Validations.of(this.deadLetterQueue).acknowledge({
         id: 'AwsSolutions::AwsSolutions-SQS3',

@@ -106,8 +106,9 @@ export interface MultiAzDatabaseProps {
    */
   readonly monitoringInterval?: Duration;
   /**
-   * Retention of the exported PostgreSQL and upgrade logs.
-   * @default logs.RetentionDays.THREE_MONTHS
+   * Retention of the exported PostgreSQL and upgrade logs. They hold connection, authentication and DDL records
+   * that an audit or an incident review may need a year later.
+   * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
   /**
@@ -189,7 +190,7 @@ export class MultiAzDatabase extends Construct {
     const masterUsername = props.masterUsername ?? 'dbadmin';
     const backupRetention = props.backupRetention ?? Duration.days(14);
     const monitoringInterval = props.monitoringInterval ?? Duration.seconds(60);
-    const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const deletionProtection = props.deletionProtection ?? true;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
     const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };

@@ -137,7 +137,9 @@ export interface ResilientFargateServiceProps {
    */
   readonly encryptionKey?: kms.IKey;
   /**
-   * Retention of the container logs.
+   * Retention of the container logs. They are operational (one line per request, lifecycle events), read in
+   * incident reviews within weeks; three SLO windows is enough and a year of request lines costs four times
+   * as much (docs/controls.md). Raise it where your compliance regime counts request logs as audit records.
    * @default logs.RetentionDays.THREE_MONTHS
    */
   readonly logRetention?: logs.RetentionDays;
@@ -256,6 +258,9 @@ export class ResilientFargateService extends Construct {
     this.container = this.taskDefinition.addContainer('App', {
       image: props.image,
       essential: true,
+      // A hard limit equal to the task's memory: the container may use all of it, and a leak ends in this
+      // container being stopped (OOM, exit 137, replaced) rather than in an unbounded claim on the task.
+      memoryLimitMiB,
       readonlyRootFilesystem: true,
       user: '1000:1000',
       portMappings: [{ containerPort, protocol: ecs.Protocol.TCP }],

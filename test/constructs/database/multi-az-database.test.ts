@@ -97,7 +97,7 @@ describe('MultiAzDatabase (instance, replicated to us-west-2)', () => {
       template.hasResourceProperties('AWS::Logs::LogGroup', {
         LogGroupName: `/aws/rds/instance/${database.identifier}/${log}`,
         KmsKeyId: Match.anyValue(),
-        RetentionInDays: 90,
+        RetentionInDays: 365,
       });
     }
     const [instance] = Object.values(template.findResources('AWS::RDS::DBInstance'));
