@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { checkDuration } from '../common/validate';
 import { newEncryptionKey } from '../common/encryption-key';
+import { stackInstanceSuffix } from '../common/stack-instance';
 
 /** A copy of every recovery point into another vault, normally in another region. */
 export interface BackupCopyTarget {
@@ -67,7 +68,13 @@ export class DatabaseBackupPlan extends Construct {
     const encryptionKey =
       props.encryptionKey ??
       newEncryptionKey(this, 'Key', 'Encrypts the AWS Backup vault of the database');
-    this.vault = new backup.BackupVault(this, 'Vault', { encryptionKey, removalPolicy: RemovalPolicy.RETAIN });
+    // Kept when the stack goes (it holds the recovery points), so its name carries the stack instance: a stack
+    // deployed again after a destroy creates a new vault beside the kept one.
+    this.vault = new backup.BackupVault(this, 'Vault', {
+      backupVaultName: `${Names.uniqueResourceName(this, { maxLength: 40 })}-${stackInstanceSuffix(this)}`,
+      encryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
 
     this.plan = new backup.BackupPlan(this, 'Plan', {
       // Plan names are per account and region: derive one from the stack and path so two copies can coexist.

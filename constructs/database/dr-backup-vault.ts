@@ -1,8 +1,9 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { newEncryptionKey } from '../common/encryption-key';
+import { stackInstanceSuffix } from '../common/stack-instance';
 
 /** AWS Backup Vault Lock: recovery points in the vault cannot be deleted or shortened below a minimum retention. */
 export interface DrVaultLockOptions {
@@ -67,6 +68,9 @@ export class DrBackupVault extends Construct {
     // Backup (copies) use it through grants they create on behalf of the deploying or backup role, the only
     // kind of grant the policy allows (newEncryptionKey).
     this.vault = new backup.BackupVault(this, 'Vault', {
+      // Kept when the stack goes (with a retaining removal policy), so the name carries the stack instance: a
+      // stack deployed again after a destroy creates a new vault beside the kept one.
+      backupVaultName: `${Names.uniqueResourceName(this, { maxLength: 40 })}-${stackInstanceSuffix(this)}`,
       encryptionKey: this.key,
       removalPolicy,
       lockConfiguration: lock

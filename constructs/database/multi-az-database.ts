@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { allowCloudWatchLogsToUseKey } from '../common/log-encryption';
 import { checkInt } from '../common/validate';
 import { newEncryptionKey } from '../common/encryption-key';
+import { stackInstanceSuffix } from '../common/stack-instance';
 
 /** Multi-AZ DB instance (one synchronous standby) or Multi-AZ DB cluster (two readable standbys). */
 export type MultiAzDeployment = 'instance' | 'cluster';
@@ -262,8 +263,10 @@ export class MultiAzDatabase extends Construct {
     });
 
     // A fixed identifier (unique per stack and path) lets the log groups exist, encrypted and with a retention,
-    // before RDS starts exporting: otherwise RDS creates them unencrypted and never expiring.
-    this.identifier = Names.uniqueResourceName(this, { maxLength: 63, separator: '-' }).toLowerCase();
+    // before RDS starts exporting: otherwise RDS creates them unencrypted and never expiring. The log groups are
+    // kept when the stack is destroyed, so the identifier also carries the stack instance: a stack deployed
+    // again after a destroy gets new log groups instead of failing on the kept ones.
+    this.identifier = `${Names.uniqueResourceName(this, { maxLength: 54, separator: '-' }).toLowerCase()}-${stackInstanceSuffix(this)}`;
     const logPrefix = deployment === 'cluster' ? 'cluster' : 'instance';
     this.logGroups = LOG_EXPORTS.map(
       (log) =>

@@ -22,6 +22,8 @@ export class PolicyWorld {
     private readonly template: CfnTemplate,
     readonly region: string,
     readonly account: string = ACCOUNT,
+    /** What `AWS::StackId` is in this deployment (a stack created again gets a new one). */
+    readonly stackId: string = `arn:aws:cloudformation:${region}:${account}:stack/example/51af3dc0-da77-11e4-872e-1234567db123`,
   ) {}
 
   /** The logical IDs of every resource of a type. */
@@ -97,6 +99,14 @@ export class PolicyWorld {
           const [separator, parts] = arg as [string, Json[]];
           return (this.resolve(parts) as Json[]).join(separator);
         }
+        case 'Fn::Select': {
+          const [index, list] = arg as [number, Json];
+          return (this.resolve(list) as Json[])[Number(index)]!;
+        }
+        case 'Fn::Split': {
+          const [separator, text] = arg as [string, Json];
+          return String(this.resolve(text)).split(separator);
+        }
         case 'Fn::Sub': {
           const [text, vars] = typeof arg === 'string' ? [arg, {}] : (arg as [string, Record<string, Json>]);
           return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
@@ -120,6 +130,8 @@ export class PolicyWorld {
         return 'aws';
       case 'AWS::URLSuffix':
         return 'amazonaws.com';
+      case 'AWS::StackId':
+        return this.stackId;
       default:
         return undefined;
     }

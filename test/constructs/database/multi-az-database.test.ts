@@ -95,7 +95,7 @@ describe('MultiAzDatabase (instance, replicated to us-west-2)', () => {
     template.hasResourceProperties('AWS::RDS::DBInstance', { EnableCloudwatchLogsExports: ['postgresql', 'upgrade'] });
     for (const log of ['postgresql', 'upgrade']) {
       template.hasResourceProperties('AWS::Logs::LogGroup', {
-        LogGroupName: `/aws/rds/instance/${database.identifier}/${log}`,
+        LogGroupName: stack.resolve(`/aws/rds/instance/${database.identifier}/${log}`),
         KmsKeyId: Match.anyValue(),
         RetentionInDays: 365,
       });
