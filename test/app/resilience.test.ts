@@ -98,6 +98,21 @@ describe('database outage', () => {
   });
 });
 
+describe('client errors never count against the database', () => {
+  it('keeps the circuit closed through a storm of Idempotency-Key conflicts (422), and other users are unaffected', async () => {
+    const db = new FaultyDatabase(inner);
+    const { url } = await start(db, { policies: { breakerThreshold: 3, breakerHalfOpenAfterMs: 60_000 } });
+    const key = `storm-${Date.now()}`;
+    expect((await post(`${url}/messages`, { text: 'original' }, { 'idempotency-key': key })).status).toBe(201);
+
+    const conflicts = await Promise.all(Array.from({ length: 20 }, (_, i) => post(`${url}/messages`, { text: `other ${i}` }, { 'idempotency-key': key })));
+    expect(conflicts.map((r) => r.status)).toEqual(Array(20).fill(422));
+    expect(app!.resilient.circuitState).toBe('closed');
+    expect((await post(`${url}/messages`, { text: 'another user' })).status).toBe(201);
+    expect((await fetch(`${url}/messages?limit=1`)).status).toBe(200);
+  });
+});
+
 describe('load shedding', () => {
   it('sheds with 503 overloaded when the pool and its queue are full, and recovers', async () => {
     const db = new FaultyDatabase(inner);

@@ -1,7 +1,8 @@
 // Classifies database errors. Two questions, two answers:
 //  - isTransient: is another attempt likely to succeed (connection lost, failover, timeout)? Retry only these.
 //  - isDependencyFailure: does this say the database is unhealthy? Only these count towards the circuit
-//    breaker. Errors caused by the data in one request (classes 22 and 23) say nothing about the database.
+//    breaker. Errors caused by one request (a 4xx of any kind, SQLSTATE classes 22 and 23) say nothing about
+//    the database, and counting them would let one client's mistakes open the circuit for everyone.
 import { TaskCancelledError } from 'cockatiel';
 
 /** Our per-attempt timeout fired. (cockatiel 3.2.1's own isTaskCancelledError tests the wrong property.) */
@@ -63,9 +64,17 @@ export function isTransient(err: unknown): boolean {
   return TRANSIENT_MESSAGES.some((m) => message.includes(m));
 }
 
+/** The request itself was wrong: an error carrying an HTTP 4xx status (HttpError and its subclasses, such
+ *  as an Idempotency-Key reused with a different body), or a data_exception (22) or
+ *  integrity_constraint_violation (23) caused by one request's data. */
+export function isClientError(err: unknown): boolean {
+  const status = (err as { status?: unknown } | null)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) return true;
+  const c = code(err);
+  return c !== undefined && /^2[23]/.test(c);
+}
+
 export function isDependencyFailure(err: unknown): boolean {
   if (isTransient(err)) return true;
-  const c = code(err);
-  // data_exception (22) and integrity_constraint_violation (23) come from one request's data
-  return !(c !== undefined && /^2[23]/.test(c));
+  return !isClientError(err);
 }

@@ -1,11 +1,11 @@
 // The messages API: POST /messages, GET /messages/:id, GET /messages.
 import { isBrokenCircuitError, isBulkheadRejectedError } from 'cockatiel';
 import { isTransient } from '../db/errors';
-import { HttpError, notFound } from '../http/errors';
+import { notFound } from '../http/errors';
 import { readJson } from '../http/body';
 import type { Router } from '../http/router';
 import type { LruCache } from './cache';
-import { IdempotencyConflictError, type Message, type MessagesRepository } from './repository';
+import type { Message, MessagesRepository } from './repository';
 import { parseCreateBody, parseId, parseIdempotencyKey, parseListQuery } from './validation';
 
 /** The header that says a response came from the fallback cache, not the database. */
@@ -26,14 +26,10 @@ export function registerMessageRoutes(router: Router, { repository, cache }: Mes
     // Validate the header before reading the body, so a bad key costs nothing.
     const key = parseIdempotencyKey(req.headers['idempotency-key']);
     const { text } = parseCreateBody(await readJson(req));
-    try {
-      const { message, created } = await repository.create(text, key);
-      cache.set(message.id, message);
-      return { status: created ? 201 : 200, body: message, headers: { location: `/messages/${message.id}` } };
-    } catch (err) {
-      if (err instanceof IdempotencyConflictError) throw new HttpError(422, 'idempotency_key_reused', err.message);
-      throw err;
-    }
+    // A reused key with a different body throws IdempotencyConflictError, an HttpError 422.
+    const { message, created } = await repository.create(text, key);
+    cache.set(message.id, message);
+    return { status: created ? 201 : 200, body: message, headers: { location: `/messages/${message.id}` } };
   });
 
   router.get('/messages/:id', async ({ params }) => {

@@ -1,6 +1,8 @@
 import { TaskCancelledError, BrokenCircuitError } from 'cockatiel';
 import { describe, expect, it } from 'vitest';
 import { isDependencyFailure, isTransient } from '../../../app/src/db/errors';
+import { HttpError } from '../../../app/src/http/errors';
+import { IdempotencyConflictError } from '../../../app/src/messages/repository';
 
 const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
 
@@ -32,5 +34,11 @@ describe('isDependencyFailure', () => {
     expect(isDependencyFailure(withCode('28P01'))).toBe(true); // credentials rotated: the dependency is unusable
     expect(isDependencyFailure(withCode('23505'))).toBe(false);
     expect(isDependencyFailure(withCode('22P02'))).toBe(false);
+  });
+
+  it('never counts a client error (any 4xx), such as a reused Idempotency-Key', () => {
+    expect(isDependencyFailure(new IdempotencyConflictError())).toBe(false);
+    expect(isDependencyFailure(new HttpError(409, 'conflict', 'x'))).toBe(false);
+    expect(isDependencyFailure(new HttpError(500, 'internal', 'x'))).toBe(true);
   });
 });
