@@ -24,6 +24,7 @@ import { ResilientDatabase } from './db/policies';
 import { secretsManagerFetcher } from './db/secrets-manager';
 import type { Database } from './db/types';
 import { deep, Lifecycle, live, ready } from './health';
+import { MAX_BODY_BYTES, readJson } from './http/body';
 import { HttpError, errorBody, unavailable } from './http/errors';
 import { type JsonResponse, Router, parseTarget } from './http/router';
 import { createLogger, type Logger } from './logger';
@@ -145,27 +146,35 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   registerMessageRoutes(router, { repository: new MessagesRepository(resilient), cache });
 
   let inFlight = 0;
+  // Sockets that were answered before their request had fully arrived (a 408, 413 or 503 sent without reading
+  // the body): a later protocol error or node's request timeout on them must not write a second response.
+  const answeredEarly = new WeakSet<object>();
 
-  const send = (res: ServerResponse, { status, body, headers }: JsonResponse) => {
+  const send = (req: IncomingMessage, res: ServerResponse, { status, body, headers }: JsonResponse) => {
     if (res.headersSent) return; // the request deadline answered already
     const payload = JSON.stringify(body);
     // While draining, ask keep-alive clients to reconnect (to another task) after this response; decided
     // when the response is written, so requests that were in flight when the drain began close too.
     if (lifecycle.draining) res.setHeader('connection', 'close');
+    if (!req.complete) answeredEarly.add(req.socket);
     res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
     res.end(payload);
   };
 
+  const shed = () => unavailable('overloaded', 'the service is overloaded; retry shortly', 1);
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
-    inFlight++;
     const incomingId = req.headers['x-request-id'];
     const requestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
     res.setHeader('x-request-id', requestId);
     let route = 'unmatched';
     let path = '';
+    let holdsSlot = false;
+    let closed = false;
     res.once('close', () => {
-      inFlight--;
+      closed = true;
+      if (holdsSlot) inFlight--;
       const latencyMs = Math.round((performance.now() - started) * 100) / 100;
       metrics.recordRequest(res.statusCode, latencyMs);
       logger.info(
@@ -181,22 +190,29 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       route = match.pattern;
       // Load shedding at the front door; health checks are exempt so an overloaded task is not
       // also declared dead (which would move its load onto the others and cascade).
-      if (inFlight > config.policies.maxInFlight && !HEALTH.has(route)) {
-        throw unavailable('overloaded', 'the service is overloaded; retry shortly', 1);
-      }
+      const sheddable = !HEALTH.has(route);
+      // Full already: shed before spending anything on the body.
+      if (sheddable && inFlight >= config.policies.maxInFlight) throw shed();
+      // The body is read before the request takes a slot: a client trickling its body in waits on its own
+      // time (bounded by bodyTimeoutMs, then 408), not on capacity meant for work.
+      const body = match.options.body === 'json' ? await readJson(req, MAX_BODY_BYTES, config.bodyTimeoutMs) : undefined;
+      if (closed) return; // the client went away meanwhile
+      inFlight++;
+      holdsSlot = true;
+      if (sheddable && inFlight > config.policies.maxInFlight) throw shed();
       const result = await new Promise<JsonResponse>((resolve, reject) => {
         // Backstop: every dependency call is bounded, but no request may outlive REQUEST_TIMEOUT_SECONDS.
         deadline = setTimeout(() => reject(unavailable('timeout', 'the request took too long', 1)), config.requestTimeoutMs);
-        Promise.resolve(match.handler({ req, res, path: target.path, query: target.query, params: match.params, requestId })).then(resolve, reject);
+        Promise.resolve(match.handler({ req, res, path: target.path, query: target.query, params: match.params, requestId, body })).then(resolve, reject);
       });
-      send(res, result);
+      send(req, res, result);
     } catch (err) {
       const httpError = toHttpError(err, resilient);
       if (httpError.status >= 500) {
         const level = httpError.status === 500 ? 'error' : 'warn';
         logger[level]({ requestId, err: err instanceof Error ? { message: err.message, code: (err as { code?: unknown }).code, stack: err.stack } : String(err) }, httpError.message);
       }
-      send(res, { status: httpError.status, body: errorBody(httpError.code, httpError.message), headers: httpError.headers });
+      send(req, res, { status: httpError.status, body: errorBody(httpError.code, httpError.message), headers: httpError.headers });
     } finally {
       clearTimeout(deadline);
     }
@@ -207,10 +223,12 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   // balancer may reuse a connection the server is closing and answer 502.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 10_000;
-  server.requestTimeout = 10_000;
+  // The body has its own, shorter deadline (bodyTimeoutMs, answered 408 by the front door); node's
+  // whole-request timeout, counted from the first byte of the headers, is only the backstop behind both.
+  server.requestTimeout = server.headersTimeout + config.bodyTimeoutMs + 1_000;
   // Protocol errors (malformed request line, oversized headers) also get a JSON error, not plain text.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    if (err.code === 'ECONNRESET' || !socket.writable || answeredEarly.has(socket)) return void socket.destroy();
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const body = JSON.stringify(errorBody(status === 400 ? 'bad_request' : status === 431 ? 'headers_too_large' : 'request_timeout', STATUS_CODES[status] ?? 'bad request'));
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
