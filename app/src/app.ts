@@ -23,7 +23,7 @@ import { createPgliteDatabase } from './db/pglite';
 import { ResilientDatabase } from './db/policies';
 import { secretsManagerFetcher } from './db/secrets-manager';
 import type { Database } from './db/types';
-import { deep, Lifecycle, live, ready } from './health';
+import { DeepCheck, Lifecycle, live, ready } from './health';
 import { MAX_BODY_BYTES, readJson } from './http/body';
 import { HttpError, errorBody, unavailable } from './http/errors';
 import { type JsonResponse, Router, parseTarget } from './http/router';
@@ -60,7 +60,7 @@ export interface App {
   readonly resilient: ResilientDatabase;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  /** Requests being handled right now. */
+  /** API requests holding one of the MAX_IN_FLIGHT slots right now (health checks and bodies still arriving take none). */
   readonly inFlight: number;
   /** Starts listening and runs migrations in the background; resolves with the base URL once listening. */
   listen(port?: number, host?: string): Promise<string>;
@@ -132,6 +132,10 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       logger.debug({ attempt, delayMs, err: err instanceof Error ? err.message : undefined }, 'retrying database call'),
   });
   const cache = new LruCache<Message>(config.policies.cacheEntries);
+  const deepCheck = new DeepCheck(database, resilient, {
+    timeoutMs: config.policies.dbTimeoutMs,
+    onProbeError: (err) => logger.warn({ err: err instanceof Error ? { message: err.message, code: (err as { code?: unknown }).code } : String(err) }, 'deep health probe failed'),
+  });
   let taskInfo: TaskInfo = options.taskInfo ?? {};
   if (!options.taskInfo) void fetchTaskInfo().then((info) => (taskInfo = info));
 
@@ -142,7 +146,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     }))
     .get(HEALTH_PATHS.live, live)
     .get(HEALTH_PATHS.ready, () => ready(lifecycle))
-    .get(HEALTH_PATHS.deep, () => deep(database, resilient, config.policies.dbTimeoutMs));
+    .get(HEALTH_PATHS.deep, () => deepCheck.check());
   registerMessageRoutes(router, { repository: new MessagesRepository(resilient), cache });
 
   let inFlight = 0;
@@ -188,8 +192,9 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       path = target.path;
       const match = router.match(req.method ?? 'GET', target.path);
       route = match.pattern;
-      // Load shedding at the front door; health checks are exempt so an overloaded task is not
-      // also declared dead (which would move its load onto the others and cascade).
+      // Load shedding at the front door. Health checks are exempt so an overloaded task is not also declared
+      // dead (which would move its load onto the others and cascade), and they take no slot either, so no
+      // number of them can shed API traffic: live and ready touch nothing, deep shares one probe a second.
       const sheddable = !HEALTH.has(route);
       // Full already: shed before spending anything on the body.
       if (sheddable && inFlight >= config.policies.maxInFlight) throw shed();
@@ -197,9 +202,11 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       // time (bounded by bodyTimeoutMs, then 408), not on capacity meant for work.
       const body = match.options.body === 'json' ? await readJson(req, MAX_BODY_BYTES, config.bodyTimeoutMs) : undefined;
       if (closed) return; // the client went away meanwhile
-      inFlight++;
-      holdsSlot = true;
-      if (sheddable && inFlight > config.policies.maxInFlight) throw shed();
+      if (sheddable) {
+        inFlight++;
+        holdsSlot = true;
+        if (inFlight > config.policies.maxInFlight) throw shed();
+      }
       const result = await new Promise<JsonResponse>((resolve, reject) => {
         // Backstop: every dependency call is bounded, but no request may outlive REQUEST_TIMEOUT_SECONDS.
         deadline = setTimeout(() => reject(unavailable('timeout', 'the request took too long', 1)), config.requestTimeoutMs);
