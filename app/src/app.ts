@@ -16,7 +16,7 @@ import {
 import { type Config, loadConfig } from './config';
 import { HEALTH_PATHS } from './contract';
 import { RotatingCredentials, type SecretFetcher } from './db/credentials';
-import { isTransient } from './db/errors';
+import { OutcomeUnknownError, isTransient } from './db/errors';
 import { migrate } from './db/migrations';
 import { createPgDatabase } from './db/pg';
 import { createPgliteDatabase } from './db/pglite';
@@ -25,7 +25,7 @@ import { secretsManagerFetcher } from './db/secrets-manager';
 import type { Database } from './db/types';
 import { DeepCheck, Lifecycle, live, ready } from './health';
 import { MAX_BODY_BYTES, readJson } from './http/body';
-import { HttpError, errorBody, unavailable } from './http/errors';
+import { HttpError, errorBody, outcomeUnknown, unavailable } from './http/errors';
 import { type JsonResponse, Router, parseTarget } from './http/router';
 import { createLogger, type Logger } from './logger';
 import { LruCache } from './messages/cache';
@@ -73,6 +73,7 @@ export interface App {
 /** Turns anything a handler threw into the HTTP error to send. Unknown errors become a generic 500. */
 export function toHttpError(err: unknown, resilient: Pick<ResilientDatabase, 'retryAfterSeconds'>): HttpError {
   if (err instanceof HttpError) return err;
+  if (err instanceof OutcomeUnknownError) return outcomeUnknown();
   if (isBrokenCircuitError(err)) {
     return unavailable('database_unavailable', 'the database is unavailable (circuit open); retry later', resilient.retryAfterSeconds());
   }
@@ -114,6 +115,11 @@ async function openDatabase(config: Config, logger: Logger, secretFetcher?: Secr
 }
 
 const HEALTH = new Set<string>(Object.values(HEALTH_PATHS));
+
+/** Repeating the request cannot do harm: a read, or a write under an Idempotency-Key. */
+function retrySafe(req: IncomingMessage): boolean {
+  return req.method === 'GET' || req.method === 'HEAD' || req.headers['idempotency-key'] !== undefined;
+}
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export async function createApp(options: AppOptions = {}): Promise<App> {
@@ -208,8 +214,10 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         if (inFlight > config.policies.maxInFlight) throw shed();
       }
       const result = await new Promise<JsonResponse>((resolve, reject) => {
-        // Backstop: every dependency call is bounded, but no request may outlive REQUEST_TIMEOUT_SECONDS.
-        deadline = setTimeout(() => reject(unavailable('timeout', 'the request took too long', 1)), config.requestTimeoutMs);
+        // Backstop: every dependency call is bounded, but no request may outlive REQUEST_TIMEOUT_SECONDS. The
+        // handler may still finish after it, so for a request that is not safe to repeat the outcome is unknown.
+        const expired = retrySafe(req) ? unavailable('timeout', 'the request took too long', 1) : outcomeUnknown();
+        deadline = setTimeout(() => reject(expired), config.requestTimeoutMs);
         Promise.resolve(match.handler({ req, res, path: target.path, query: target.query, params: match.params, requestId, body })).then(resolve, reject);
       });
       send(req, res, result);

@@ -1,6 +1,7 @@
 import { TaskCancelledError, BrokenCircuitError } from 'cockatiel';
 import { describe, expect, it } from 'vitest';
-import { isDependencyFailure, isTransient } from '../../../app/src/db/errors';
+import { BulkheadRejectedError } from 'cockatiel';
+import { isDependencyFailure, isTransient, mayHaveTakenEffect } from '../../../app/src/db/errors';
 import { HttpError } from '../../../app/src/http/errors';
 import { IdempotencyConflictError } from '../../../app/src/messages/repository';
 
@@ -40,5 +41,27 @@ describe('isDependencyFailure', () => {
     expect(isDependencyFailure(new IdempotencyConflictError())).toBe(false);
     expect(isDependencyFailure(new HttpError(409, 'conflict', 'x'))).toBe(false);
     expect(isDependencyFailure(new HttpError(500, 'internal', 'x'))).toBe(true);
+  });
+});
+
+describe('mayHaveTakenEffect', () => {
+  it.each([
+    ['our timeout (the statement may be running or committed)', new TaskCancelledError('timed out'), true],
+    ['connection reset mid-call', withCode('ECONNRESET'), true],
+    ['session terminated by a failover', withCode('57P01'), true],
+    ['connection terminated', new Error('Connection terminated unexpectedly'), true],
+    ['pg read timeout', new Error('Query read timeout'), true],
+    ['unknown error', new Error('something else'), true],
+    ['open circuit', new BrokenCircuitError(), false],
+    ['bulkhead full', new BulkheadRejectedError(1, 1), false],
+    ['connection refused', withCode('ECONNREFUSED'), false],
+    ['pg connect timeout', new Error('timeout exceeded when trying to connect'), false],
+    ['could not connect', withCode('08001'), false],
+    ['statement timeout (cancelled by the server)', withCode('57014'), false],
+    ['serialization failure (rolled back)', withCode('40001'), false],
+    ['unique violation', withCode('23505'), false],
+    ['client error', new IdempotencyConflictError(), false],
+  ])('%s → %s', (_name, err, expected) => {
+    expect(mayHaveTakenEffect(err)).toBe(expected);
   });
 });
