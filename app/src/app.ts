@@ -16,15 +16,16 @@ import {
 import { type Config, loadConfig } from './config';
 import { HEALTH_PATHS } from './contract';
 import { RotatingCredentials, type SecretFetcher } from './db/credentials';
-import { isTransient } from './db/errors';
+import { OutcomeUnknownError, isTransient } from './db/errors';
 import { migrate } from './db/migrations';
 import { createPgDatabase } from './db/pg';
 import { createPgliteDatabase } from './db/pglite';
 import { ResilientDatabase } from './db/policies';
 import { secretsManagerFetcher } from './db/secrets-manager';
 import type { Database } from './db/types';
-import { deep, Lifecycle, live, ready } from './health';
-import { HttpError, errorBody, unavailable } from './http/errors';
+import { DeepCheck, Lifecycle, live, ready } from './health';
+import { MAX_BODY_BYTES, readJson } from './http/body';
+import { HttpError, errorBody, outcomeUnknown, unavailable } from './http/errors';
 import { type JsonResponse, Router, parseTarget } from './http/router';
 import { createLogger, type Logger } from './logger';
 import { LruCache } from './messages/cache';
@@ -59,7 +60,7 @@ export interface App {
   readonly resilient: ResilientDatabase;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  /** Requests being handled right now. */
+  /** API requests holding one of the MAX_IN_FLIGHT slots right now (health checks and bodies still arriving take none). */
   readonly inFlight: number;
   /** Starts listening and runs migrations in the background; resolves with the base URL once listening. */
   listen(port?: number, host?: string): Promise<string>;
@@ -72,6 +73,7 @@ export interface App {
 /** Turns anything a handler threw into the HTTP error to send. Unknown errors become a generic 500. */
 export function toHttpError(err: unknown, resilient: Pick<ResilientDatabase, 'retryAfterSeconds'>): HttpError {
   if (err instanceof HttpError) return err;
+  if (err instanceof OutcomeUnknownError) return outcomeUnknown();
   if (isBrokenCircuitError(err)) {
     return unavailable('database_unavailable', 'the database is unavailable (circuit open); retry later', resilient.retryAfterSeconds());
   }
@@ -113,6 +115,11 @@ async function openDatabase(config: Config, logger: Logger, secretFetcher?: Secr
 }
 
 const HEALTH = new Set<string>(Object.values(HEALTH_PATHS));
+
+/** Repeating the request cannot do harm: a read, or a write under an Idempotency-Key. */
+function retrySafe(req: IncomingMessage): boolean {
+  return req.method === 'GET' || req.method === 'HEAD' || req.headers['idempotency-key'] !== undefined;
+}
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export async function createApp(options: AppOptions = {}): Promise<App> {
@@ -131,6 +138,10 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       logger.debug({ attempt, delayMs, err: err instanceof Error ? err.message : undefined }, 'retrying database call'),
   });
   const cache = new LruCache<Message>(config.policies.cacheEntries);
+  const deepCheck = new DeepCheck(database, resilient, {
+    timeoutMs: config.policies.dbTimeoutMs,
+    onProbeError: (err) => logger.warn({ err: err instanceof Error ? { message: err.message, code: (err as { code?: unknown }).code } : String(err) }, 'deep health probe failed'),
+  });
   let taskInfo: TaskInfo = options.taskInfo ?? {};
   if (!options.taskInfo) void fetchTaskInfo().then((info) => (taskInfo = info));
 
@@ -141,33 +152,42 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     }))
     .get(HEALTH_PATHS.live, live)
     .get(HEALTH_PATHS.ready, () => ready(lifecycle))
-    .get(HEALTH_PATHS.deep, () => deep(database, resilient, config.policies.dbTimeoutMs));
+    .get(HEALTH_PATHS.deep, () => deepCheck.check());
   registerMessageRoutes(router, { repository: new MessagesRepository(resilient), cache });
 
   let inFlight = 0;
-  const shed = unavailable('overloaded', 'the service is overloaded; retry shortly', 1);
-  const SHED: JsonResponse = { status: shed.status, body: errorBody(shed.code, shed.message), headers: shed.headers };
+  // Sockets that were answered before their request had fully arrived (a 408, 413 or 503 sent without reading
+  // the body): a later protocol error or node's request timeout on them must not write a second response.
+  const answeredEarly = new WeakSet<object>();
 
-  const send = (res: ServerResponse, { status, body, headers }: JsonResponse) => {
+  const send = (req: IncomingMessage, res: ServerResponse, { status, body, headers }: JsonResponse) => {
     if (res.headersSent) return; // the request deadline answered already
     const payload = JSON.stringify(body);
     // While draining, ask keep-alive clients to reconnect (to another task) after this response; decided
     // when the response is written, so requests that were in flight when the drain began close too.
     if (lifecycle.draining) res.setHeader('connection', 'close');
+    if (!req.complete) answeredEarly.add(req.socket);
     res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
     res.end(payload);
   };
 
+  // Shedding must cost far less than serving, or an overload turns into a collapse: no Error (stack capture),
+  // no warning line (the request line records the 503), one prebuilt answer.
+  const shedError = unavailable('overloaded', 'the service is overloaded; retry shortly', 1);
+  const SHED: JsonResponse = { status: shedError.status, body: errorBody(shedError.code, shedError.message), headers: shedError.headers };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
-    inFlight++;
     const incomingId = req.headers['x-request-id'];
     const requestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
     res.setHeader('x-request-id', requestId);
     let route = 'unmatched';
     let path = '';
+    let holdsSlot = false;
+    let closed = false;
     res.once('close', () => {
-      inFlight--;
+      closed = true;
+      if (holdsSlot) inFlight--;
       const latencyMs = Math.round((performance.now() - started) * 100) / 100;
       metrics.recordRequest(res.statusCode, latencyMs);
       logger.info(
@@ -181,24 +201,36 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       path = target.path;
       const match = router.match(req.method ?? 'GET', target.path);
       route = match.pattern;
-      // Load shedding at the front door; health checks are exempt so an overloaded task is not
-      // also declared dead (which would move its load onto the others and cascade).
-      // Shedding must cost far less than serving, or an overload turns into a collapse: no Error (stack
-      // capture), no warning line (the request line records the 503), one prebuilt answer.
-      if (inFlight > config.policies.maxInFlight && !HEALTH.has(route)) return send(res, SHED);
+      // Load shedding at the front door. Health checks are exempt so an overloaded task is not also declared
+      // dead (which would move its load onto the others and cascade), and they take no slot either, so no
+      // number of them can shed API traffic: live and ready touch nothing, deep shares one probe a second.
+      const sheddable = !HEALTH.has(route);
+      // Full already: shed before spending anything on the body.
+      if (sheddable && inFlight >= config.policies.maxInFlight) return send(req, res, SHED);
+      // The body is read before the request takes a slot: a client trickling its body in waits on its own
+      // time (bounded by bodyTimeoutMs, then 408), not on capacity meant for work.
+      const body = match.options.body === 'json' ? await readJson(req, MAX_BODY_BYTES, config.bodyTimeoutMs) : undefined;
+      if (closed) return; // the client went away meanwhile
+      if (sheddable) {
+        inFlight++;
+        holdsSlot = true;
+        if (inFlight > config.policies.maxInFlight) return send(req, res, SHED);
+      }
       const result = await new Promise<JsonResponse>((resolve, reject) => {
-        // Backstop: every dependency call is bounded, but no request may outlive REQUEST_TIMEOUT_SECONDS.
-        deadline = setTimeout(() => reject(unavailable('timeout', 'the request took too long', 1)), config.requestTimeoutMs);
-        Promise.resolve(match.handler({ req, res, path: target.path, query: target.query, params: match.params, requestId })).then(resolve, reject);
+        // Backstop: every dependency call is bounded, but no request may outlive REQUEST_TIMEOUT_SECONDS. The
+        // handler may still finish after it, so for a request that is not safe to repeat the outcome is unknown.
+        const expired = retrySafe(req) ? unavailable('timeout', 'the request took too long', 1) : outcomeUnknown();
+        deadline = setTimeout(() => reject(expired), config.requestTimeoutMs);
+        Promise.resolve(match.handler({ req, res, path: target.path, query: target.query, params: match.params, requestId, body })).then(resolve, reject);
       });
-      send(res, result);
+      send(req, res, result);
     } catch (err) {
       const httpError = toHttpError(err, resilient);
       if (httpError.status >= 500) {
         const level = httpError.status === 500 ? 'error' : 'warn';
         logger[level]({ requestId, err: err instanceof Error ? { message: err.message, code: (err as { code?: unknown }).code, stack: err.stack } : String(err) }, httpError.message);
       }
-      send(res, { status: httpError.status, body: errorBody(httpError.code, httpError.message), headers: httpError.headers });
+      send(req, res, { status: httpError.status, body: errorBody(httpError.code, httpError.message), headers: httpError.headers });
     } finally {
       clearTimeout(deadline);
     }
@@ -209,10 +241,12 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   // balancer may reuse a connection the server is closing and answer 502.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 10_000;
-  server.requestTimeout = 10_000;
+  // The body has its own, shorter deadline (bodyTimeoutMs, answered 408 by the front door); node's
+  // whole-request timeout, counted from the first byte of the headers, is only the backstop behind both.
+  server.requestTimeout = server.headersTimeout + config.bodyTimeoutMs + 1_000;
   // Protocol errors (malformed request line, oversized headers) also get a JSON error, not plain text.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    if (err.code === 'ECONNRESET' || !socket.writable || answeredEarly.has(socket)) return void socket.destroy();
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const body = JSON.stringify(errorBody(status === 400 ? 'bad_request' : status === 431 ? 'headers_too_large' : 'request_timeout', STATUS_CODES[status] ?? 'bad request'));
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);

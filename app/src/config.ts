@@ -65,6 +65,12 @@ export interface Config {
   readonly logLevel: string;
   readonly drainMs: number;
   readonly requestTimeoutMs: number;
+  /**
+   * How long a request body may take to arrive once the headers are in (BODY_TIMEOUT_MS); then 408 and the
+   * connection is closed. The body is read before the request takes an in-flight slot, so this bounds what a
+   * slow client costs (a socket and at most MAX_BODY_BYTES), not the service's capacity. @default 5000
+   */
+  readonly bodyTimeoutMs: number;
   readonly metricsNamespace: string;
   /** Interval between aggregated EMF metric records; 0 turns metrics off. @default 60000 */
   readonly metricsIntervalMs: number;
@@ -166,6 +172,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     drainMs: int(env, 'DRAIN_SECONDS', DRAIN_SECONDS, 0, 300) * 1000,
     requestTimeoutMs: REQUEST_TIMEOUT_SECONDS * 1000,
+    bodyTimeoutMs: int(env, 'BODY_TIMEOUT_MS', 5000, 100, 60_000),
     metricsNamespace: env.METRICS_NAMESPACE || 'HaSampleService',
     metricsIntervalMs: int(env, 'METRICS_INTERVAL_MS', 60_000, 0, 3_600_000),
     db: databaseConfig(env, production),

@@ -1,5 +1,6 @@
 // The three health endpoints, each answering a different question for a different caller.
 import { TimeoutStrategy, timeout } from 'cockatiel';
+import { isTimeout, isTransient } from './db/errors';
 import type { ResilientDatabase } from './db/policies';
 import type { Database } from './db/types';
 import type { JsonResponse } from './http/router';
@@ -34,28 +35,87 @@ export function ready(lifecycle: Lifecycle): JsonResponse {
   return { status: 503, body: { status: lifecycle.phase }, headers: { 'retry-after': '5' } };
 }
 
+/** How long one deep probe's result is served to every caller. */
+export const DEEP_CACHE_MS = 1000;
+
+export interface DeepCheckOptions {
+  /** Deadline for the probe query. */
+  readonly timeoutMs: number;
+  /** How long a result is reused. @default DEEP_CACHE_MS */
+  readonly cacheMs?: number;
+  /** Where the probe's real error goes (the response carries only a generic reason). @default - nowhere */
+  readonly onProbeError?: (err: unknown) => void;
+}
+
+interface Probe {
+  readonly up: boolean;
+  readonly reason?: string;
+  readonly latencyMs: number;
+  /** Date.now() when the probe finished. */
+  readonly at: number;
+}
+
 /**
- * Deep health (monitoring, canaries; never the load balancer): checks each dependency for real, with
- * a deadline, and reports status and latency. It bypasses the circuit breaker on purpose, so it shows
- * the database's true state even while the circuit is open.
+ * Deep health (monitoring, canaries; never the load balancer): checks the database for real, with a
+ * deadline, and reports status and latency. It bypasses the circuit breaker on purpose, so it shows the
+ * database's true state even while the circuit is open.
+ *
+ * It is reachable by anyone who can reach the service, so it must cost nearly nothing however often it is
+ * called: at most one probe runs at a time (concurrent callers share it), a result is reused for
+ * `cacheMs`, so the database sees at most one probe query per second per task whatever the request rate;
+ * and the response says only why in general terms (the error itself, which can name hosts and ports,
+ * goes to the log).
  */
-export async function deep(db: Database, resilient: ResilientDatabase, timeoutMs: number): Promise<JsonResponse> {
-  const started = performance.now();
-  let up = true;
-  let error: string | undefined;
-  try {
-    await timeout(timeoutMs, TimeoutStrategy.Aggressive).execute(() => db.query('SELECT 1'));
-  } catch (err) {
-    up = false;
-    error = err instanceof Error ? err.message : String(err);
+export class DeepCheck {
+  private cached?: Probe;
+  private running?: Promise<Probe>;
+  private readonly cacheMs: number;
+
+  constructor(
+    private readonly db: Database,
+    private readonly resilient: ResilientDatabase,
+    private readonly options: DeepCheckOptions,
+  ) {
+    this.cacheMs = options.cacheMs ?? DEEP_CACHE_MS;
   }
-  const database = {
-    status: up ? 'up' : 'down',
-    kind: db.kind,
-    latencyMs: Math.round((performance.now() - started) * 100) / 100,
-    circuit: resilient.circuitState,
-    pool: { freeSlots: resilient.bulkhead.executionSlots, freeQueueSlots: resilient.bulkhead.queueSlots },
-    ...(error ? { error } : {}),
-  };
-  return { status: up ? 200 : 503, body: { status: up ? 'ok' : 'degraded', dependencies: { database } } };
+
+  async check(): Promise<JsonResponse> {
+    const probe = this.cached && Date.now() - this.cached.at < this.cacheMs ? this.cached : await this.probeOnce();
+    const database = {
+      status: probe.up ? 'up' : 'down',
+      kind: this.db.kind,
+      latencyMs: probe.latencyMs,
+      checkedAt: new Date(probe.at).toISOString(),
+      circuit: this.resilient.circuitState,
+      pool: { freeSlots: this.resilient.bulkhead.executionSlots, freeQueueSlots: this.resilient.bulkhead.queueSlots },
+      ...(probe.reason ? { reason: probe.reason } : {}),
+    };
+    return { status: probe.up ? 200 : 503, body: { status: probe.up ? 'ok' : 'degraded', dependencies: { database } } };
+  }
+
+  private probeOnce(): Promise<Probe> {
+    this.running ??= this.probe().then((p) => {
+      this.cached = p;
+      this.running = undefined;
+      return p;
+    });
+    return this.running;
+  }
+
+  private async probe(): Promise<Probe> {
+    const started = performance.now();
+    let reason: string | undefined;
+    try {
+      await timeout(this.options.timeoutMs, TimeoutStrategy.Aggressive).execute(() => this.db.query('SELECT 1'));
+    } catch (err) {
+      this.options.onProbeError?.(err);
+      reason = isTimeout(err)
+        ? `no answer within ${this.options.timeoutMs} ms`
+        : isTransient(err)
+          ? 'could not reach the database'
+          : 'the probe query failed';
+    }
+    const latencyMs = Math.round((performance.now() - started) * 100) / 100;
+    return { up: reason === undefined, reason, latencyMs, at: Date.now() };
+  }
 }

@@ -1,5 +1,6 @@
 // Shared test helpers: a quiet configuration, an in-process service on port 0, and a database wrapper
 // that injects faults (refused connections, hangs, delays) without touching a real server.
+import { connect } from 'node:net';
 import { createPgliteDatabase } from '../../app/src/db/pglite';
 import type { Database, Queryable } from '../../app/src/db/types';
 import { type Config, type PolicyConfig, loadConfig } from '../../app/src/config';
@@ -69,4 +70,43 @@ export function post(url: string, body: unknown, headers: Record<string, string>
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
+}
+
+export interface RawExchange {
+  /** Everything the server sent, as text. */
+  readonly data: string;
+  /** True when the server closed the connection before `waitMs` elapsed. */
+  readonly closed: boolean;
+  /** Milliseconds from connecting to the server closing the connection (or to giving up). */
+  readonly elapsedMs: number;
+}
+
+/** Opens a TCP connection, writes `request` (nothing when empty) and collects what the server sends until it
+ *  closes the connection or `waitMs` passes. For clients fetch() cannot be: slow bodies, silent connections. */
+export function rawExchange(url: string, request: string, waitMs: number): Promise<RawExchange> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    let data = '';
+    const socket = connect(Number(port), hostname, () => {
+      if (request !== '') socket.write(request);
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ data, closed: false, elapsedMs: performance.now() - started });
+    }, waitMs);
+    socket.on('data', (d) => (data += d.toString()));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ data, closed: true, elapsedMs: performance.now() - started });
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') reject(err);
+    });
+  });
+}
+
+/** The status lines in a raw HTTP/1.1 exchange, e.g. ['HTTP/1.1 408 Request Timeout']. */
+export function statusLines(data: string): string[] {
+  return data.split('\r\n').filter((line) => /^HTTP\/1\.1 \d{3}/.test(line));
 }

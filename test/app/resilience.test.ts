@@ -99,6 +99,69 @@ describe('database outage', () => {
   });
 });
 
+describe('client errors never count against the database', () => {
+  it('keeps the circuit closed through a storm of Idempotency-Key conflicts (422), and other users are unaffected', async () => {
+    const db = new FaultyDatabase(inner);
+    const { url } = await start(db, { policies: { breakerThreshold: 3, breakerHalfOpenAfterMs: 60_000 } });
+    const key = `storm-${Date.now()}`;
+    expect((await post(`${url}/messages`, { text: 'original' }, { 'idempotency-key': key })).status).toBe(201);
+
+    const conflicts = await Promise.all(Array.from({ length: 20 }, (_, i) => post(`${url}/messages`, { text: `other ${i}` }, { 'idempotency-key': key })));
+    expect(conflicts.map((r) => r.status)).toEqual(Array(20).fill(422));
+    expect(app!.resilient.circuitState).toBe('closed');
+    expect((await post(`${url}/messages`, { text: 'another user' })).status).toBe(201);
+    expect((await fetch(`${url}/messages?limit=1`)).status).toBe(200);
+  });
+});
+
+describe('writes whose outcome is unknown', () => {
+  /** Runs each statement, then holds back the answer: the commit happens, its acknowledgement comes too late. */
+  class LateAckDatabase extends FaultyDatabase {
+    ackDelayMs = 0;
+    override async query<R extends Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[] }> {
+      const result = await super.query<R>(sql, params);
+      if (this.ackDelayMs > 0) await new Promise((r) => setTimeout(r, this.ackDelayMs));
+      return result;
+    }
+  }
+
+  it('answers a keyless POST that timed out after the statement was sent 504 outcome_unknown, never "retry shortly"', async () => {
+    const db = new LateAckDatabase(inner);
+    const { url } = await start(db, { policies: { dbTimeoutMs: 100, breakerThreshold: 100 } });
+    db.ackDelayMs = 300;
+    const text = `late ack ${Date.now()}`;
+    const res = await post(`${url}/messages`, { text });
+    expect(res.status).toBe(504);
+    expect(res.headers.get('retry-after')).toBeNull();
+    expect((await json(res)).error).toEqual({ code: 'outcome_unknown', message: expect.stringMatching(/Idempotency-Key/) });
+    // and it was in fact stored: a client that retried blindly would have stored it twice
+    await new Promise((r) => setTimeout(r, 400));
+    const { rows } = await inner.query('SELECT count(*)::int AS n FROM messages WHERE text = $1', [text]);
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('answers a keyless POST that surely did not run 503 with Retry-After (retry safe)', async () => {
+    const db = new FaultyDatabase(inner);
+    const { url } = await start(db, { policies: { breakerThreshold: 1, breakerHalfOpenAfterMs: 60_000, dbMaxAttempts: 1 } });
+    db.mode = 'refuse'; // the connection was refused: the statement never reached the database
+    const refused = await post(`${url}/messages`, { text: 'refused' });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    const open = await post(`${url}/messages`, { text: 'circuit open' }); // failed fast, never sent
+    expect(open.status).toBe(503);
+    expect((await json(open)).error.code).toBe('database_unavailable');
+  });
+
+  it('keeps answering a POST with an Idempotency-Key 503 on a timeout: retrying with the same key is safe', async () => {
+    const db = new FaultyDatabase(inner);
+    const { url } = await start(db, { policies: { dbTimeoutMs: 100, dbMaxAttempts: 1, breakerThreshold: 100 } });
+    db.mode = 'hang';
+    const res = await post(`${url}/messages`, { text: 'keyed' }, { 'idempotency-key': `keyed-${Date.now()}` });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+  });
+});
+
 describe('load shedding', () => {
   it('sheds with 503 overloaded when the pool and its queue are full, and recovers', async () => {
     const db = new FaultyDatabase(inner);

@@ -1,8 +1,12 @@
-// Classifies database errors. Two questions, two answers:
+// Classifies database errors. Three questions, three answers:
 //  - isTransient: is another attempt likely to succeed (connection lost, failover, timeout)? Retry only these.
+//  - mayHaveTakenEffect: could the statement have reached the database and committed although we saw an
+//    error (a timeout or a lost connection after it was sent)? A write that is not safe to repeat must then
+//    be answered "outcome unknown", never "retry".
 //  - isDependencyFailure: does this say the database is unhealthy? Only these count towards the circuit
-//    breaker. Errors caused by the data in one request (classes 22 and 23) say nothing about the database.
-import { TaskCancelledError } from 'cockatiel';
+//    breaker. Errors caused by one request (a 4xx of any kind, SQLSTATE classes 22 and 23) say nothing about
+//    the database, and counting them would let one client's mistakes open the circuit for everyone.
+import { TaskCancelledError, isBrokenCircuitError, isBulkheadRejectedError } from 'cockatiel';
 
 /** Our per-attempt timeout fired. (cockatiel 3.2.1's own isTaskCancelledError tests the wrong property.) */
 export function isTimeout(err: unknown): boolean {
@@ -63,9 +67,57 @@ export function isTransient(err: unknown): boolean {
   return TRANSIENT_MESSAGES.some((m) => message.includes(m));
 }
 
+/** The request itself was wrong: an error carrying an HTTP 4xx status (HttpError and its subclasses, such
+ *  as an Idempotency-Key reused with a different body), or a data_exception (22) or
+ *  integrity_constraint_violation (23) caused by one request's data. */
+export function isClientError(err: unknown): boolean {
+  const status = (err as { status?: unknown } | null)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) return true;
+  const c = code(err);
+  return c !== undefined && /^2[23]/.test(c);
+}
+
 export function isDependencyFailure(err: unknown): boolean {
   if (isTransient(err)) return true;
+  return !isClientError(err);
+}
+
+/** Node codes of a connection that failed before anything was sent. */
+const NOT_SENT_NODE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** Node codes of a connection that died with a statement possibly in flight. */
+const IN_FLIGHT_NODE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+/** pg messages for failures before a statement is written to the connection. */
+const NOT_SENT_MESSAGES = ['timeout exceeded when trying to connect', 'Client has encountered a connection error'];
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+/**
+ * Could the call have taken effect although it failed? False only when we know the statement never ran
+ * to completion: the breaker or the bulkhead refused the call, the connection was refused, or the server
+ * answered the statement itself with an error (the statement, autocommit or not, was then rolled back).
+ * True for our timeout and for a connection lost mid-call: the COMMIT may have happened with only its
+ * acknowledgement lost. Our timeout also fires while a connection is still being opened, when nothing was
+ * sent yet; it cannot tell, so it says "maybe".
+ */
+export function mayHaveTakenEffect(err: unknown): boolean {
+  if (isBrokenCircuitError(err) || isBulkheadRejectedError(err) || isClientError(err)) return false;
+  if (isTimeout(err)) return true;
   const c = code(err);
-  // data_exception (22) and integrity_constraint_violation (23) come from one request's data
-  return !(c !== undefined && /^2[23]/.test(c));
+  if (c !== undefined) {
+    if (NOT_SENT_NODE_CODES.has(c)) return false;
+    if (IN_FLIGHT_NODE_CODES.has(c)) return true;
+    if (c === '57P01' || c === '57P02') return true; // session terminated (failover, crash): maybe after the commit
+    if (c === '08001' || c === '08004') return false; // could not connect / connection rejected
+    if (c.startsWith('08')) return true; // connection failure with the statement in flight
+    if (SQLSTATE.test(c)) return false; // the server refused or aborted the statement
+  }
+  const message = err instanceof Error ? err.message : '';
+  return !NOT_SENT_MESSAGES.some((m) => message.includes(m));
+}
+
+/** A call that is not safe to repeat failed in a way that may have taken effect (see mayHaveTakenEffect). */
+export class OutcomeUnknownError extends Error {
+  constructor(readonly cause: unknown) {
+    super(`the call may have taken effect: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'OutcomeUnknownError';
+  }
 }

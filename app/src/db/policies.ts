@@ -30,7 +30,7 @@ import {
   type IPolicy,
 } from 'cockatiel';
 import type { PolicyConfig } from '../config';
-import { isDependencyFailure, isTransient } from './errors';
+import { OutcomeUnknownError, isDependencyFailure, isTransient, mayHaveTakenEffect } from './errors';
 import type { Queryable } from './types';
 
 export type CircuitStateName = 'closed' | 'open' | 'half-open' | 'isolated';
@@ -93,10 +93,14 @@ export class ResilientDatabase {
     this.attemptTimeout = attemptTimeout;
   }
 
-  /** Runs `fn` against the database under the policies. */
+  /** Runs `fn` against the database under the policies. A call that is not idempotent and failed in a way
+   *  that may have taken effect rejects with OutcomeUnknownError (its cause is the original error). */
   run<T>(fn: (db: Queryable) => Promise<T>, options: CallOptions): Promise<T> {
     const attempt = () => this.attempt(() => fn(this.db));
-    return this.bulkhead.execute(() => (options.idempotent ? this.safe.execute(attempt) : attempt())) as Promise<T>;
+    if (options.idempotent) return this.bulkhead.execute(() => this.safe.execute(attempt)) as Promise<T>;
+    return (this.bulkhead.execute(attempt) as Promise<T>).catch((err: unknown) => {
+      throw mayHaveTakenEffect(err) ? new OutcomeUnknownError(err) : err;
+    });
   }
 
   /** One attempt: through the breaker (failing fast while it is open or probing), under the deadline. */

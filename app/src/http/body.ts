@@ -1,6 +1,8 @@
 // Request-body reading with the limits the API promises: 415 for a wrong content type, 413 above
 // the size limit (checked against Content-Length up front and against the bytes actually received),
-// 400 for malformed JSON. Nothing a client sends can make this throw anything but an HttpError.
+// 408 when the body does not arrive in time, 400 for malformed JSON. Nothing a client sends can make
+// this throw anything but an HttpError. The front door (app.ts) reads the body before the request
+// takes an in-flight slot, so a slow client waits on its own time, not on capacity meant for work.
 import type { IncomingMessage } from 'node:http';
 import { HttpError, badRequest } from './errors';
 
@@ -17,8 +19,14 @@ function tooLarge(limit: number): HttpError {
   return new HttpError(413, 'payload_too_large', `the request body must be at most ${limit} bytes`);
 }
 
-/** Reads the raw body, refusing more than `limit` bytes. */
-export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+/** 408 and close the connection: the rest of the body may still be on its way, and reading it to keep
+ *  the connection would give the slow client more of our time. */
+export function bodyTimeout(timeoutMs: number): HttpError {
+  return new HttpError(408, 'request_timeout', `the request body did not arrive within ${timeoutMs} ms`, { connection: 'close' });
+}
+
+/** Reads the raw body, refusing more than `limit` bytes or a body not complete within `timeoutMs` (0: no limit). */
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES, timeoutMs = 0): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
     // Do not read it: node:http discards the unread body after the response. We keep the
@@ -29,11 +37,22 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
     const chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            if (failed) return;
+            failed = true; // later chunks are discarded until the connection closes
+            chunks.length = 0;
+            reject(bodyTimeout(timeoutMs));
+          }, timeoutMs)
+        : undefined;
+    const settle = () => clearTimeout(timer);
     req.on('data', (chunk: Buffer) => {
       if (failed) return;
       size += chunk.length;
       if (size > limit) {
         failed = true;
+        settle();
         chunks.length = 0;
         reject(tooLarge(limit));
         return;
@@ -41,9 +60,11 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
       chunks.push(chunk);
     });
     req.on('end', () => {
+      settle();
       if (!failed) resolve(Buffer.concat(chunks, size));
     });
     req.on('error', (err) => {
+      settle();
       if (!failed) {
         failed = true;
         reject(new HttpError(400, 'bad_request', `could not read the request body: ${err.message}`));
@@ -52,12 +73,12 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
   });
 }
 
-/** Checks the content type, reads the body and parses it as JSON. */
-export async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
+/** Checks the content type, reads the body (within `timeoutMs`, 0: no limit) and parses it as JSON. */
+export async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES, timeoutMs = 0): Promise<unknown> {
   if (!isJsonContentType(req.headers['content-type'])) {
     throw new HttpError(415, 'unsupported_media_type', 'the request body must be application/json');
   }
-  const body = await readBody(req, limit);
+  const body = await readBody(req, limit, timeoutMs);
   if (body.length === 0) throw badRequest('invalid_json', 'the request body is empty; send a JSON object');
   try {
     return JSON.parse(body.toString('utf8'));

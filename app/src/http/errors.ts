@@ -23,6 +23,19 @@ export function unavailable(code: string, message: string, retryAfterSeconds: nu
   return new HttpError(503, code, message, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
 }
 
+/**
+ * 504 outcome_unknown: a request that is not safe to repeat may or may not have taken effect (the database
+ * did not confirm in time). No Retry-After on purpose: retrying blindly could do it twice.
+ */
+export function outcomeUnknown(): HttpError {
+  return new HttpError(
+    504,
+    'outcome_unknown',
+    'the database did not confirm the write in time, so it may or may not have been stored; do not repeat it as is: ' +
+      'retry with an Idempotency-Key (the same key on every retry) or check whether it was stored first',
+  );
+}
+
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string };
 }

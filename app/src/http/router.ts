@@ -11,6 +11,15 @@ export interface RequestContext {
   readonly query: URLSearchParams;
   readonly params: Readonly<Record<string, string>>;
   readonly requestId: string;
+  /** The parsed JSON body, for routes registered with `{ body: 'json' }` (read by the front door before the
+   *  request takes an in-flight slot); undefined otherwise. */
+  readonly body: unknown;
+}
+
+export interface RouteOptions {
+  /** 'json': the route takes a JSON body, which the front door reads and parses before calling the handler.
+   *  @default - no body is read (node discards one if sent) */
+  readonly body?: 'json';
 }
 
 /** What a handler returns: a status, a JSON body and extra headers. */
@@ -24,7 +33,7 @@ export type Handler = (ctx: RequestContext) => Promise<JsonResponse> | JsonRespo
 
 interface Route {
   readonly segments: readonly string[];
-  readonly handlers: Map<string, Handler>;
+  readonly handlers: Map<string, { handler: Handler; options: RouteOptions }>;
 }
 
 export interface Match {
@@ -32,28 +41,29 @@ export interface Match {
   readonly params: Record<string, string>;
   /** The route pattern, e.g. `/messages/:id`: low-cardinality, so fit for logs and metrics. */
   readonly pattern: string;
+  readonly options: RouteOptions;
 }
 
 export class Router {
   private readonly routes: Route[] = [];
 
-  on(method: string, pattern: string, handler: Handler): this {
+  on(method: string, pattern: string, handler: Handler, options: RouteOptions = {}): this {
     const segments = split(pattern);
     let route = this.routes.find((r) => r.segments.join('/') === segments.join('/'));
     if (!route) {
       route = { segments, handlers: new Map() };
       this.routes.push(route);
     }
-    route.handlers.set(method.toUpperCase(), handler);
+    route.handlers.set(method.toUpperCase(), { handler, options });
     return this;
   }
 
-  get(pattern: string, handler: Handler): this {
-    return this.on('GET', pattern, handler);
+  get(pattern: string, handler: Handler, options?: RouteOptions): this {
+    return this.on('GET', pattern, handler, options);
   }
 
-  post(pattern: string, handler: Handler): this {
-    return this.on('POST', pattern, handler);
+  post(pattern: string, handler: Handler, options?: RouteOptions): this {
+    return this.on('POST', pattern, handler, options);
   }
 
   /** Finds the handler, or throws 404 (no such path) / 405 (path exists, method does not). */
@@ -63,13 +73,13 @@ export class Router {
       const params = matchSegments(route.segments, parts);
       if (!params) continue;
       // HEAD is served by the GET handler; node:http omits the body.
-      const handler = route.handlers.get(method) ?? (method === 'HEAD' ? route.handlers.get('GET') : undefined);
+      const entry = route.handlers.get(method) ?? (method === 'HEAD' ? route.handlers.get('GET') : undefined);
       const pattern = '/' + route.segments.join('/');
-      if (!handler) {
+      if (!entry) {
         const allow = [...route.handlers.keys()].join(', ');
         throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${pattern}`, { allow });
       }
-      return { handler, params, pattern };
+      return { handler: entry.handler, params, pattern, options: entry.options };
     }
     throw new HttpError(404, 'not_found', 'no such resource');
   }

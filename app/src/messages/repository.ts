@@ -2,6 +2,7 @@
 // safe to retry: reads are; an insert is only with an idempotency key (without one, a retry after a
 // lost COMMIT acknowledgement could store the message twice).
 import type { ResilientDatabase } from '../db/policies';
+import { HttpError } from '../http/errors';
 import type { Queryable } from '../db/types';
 
 export interface Message {
@@ -16,10 +17,12 @@ interface Row extends Record<string, unknown> {
   created_at: Date | string;
 }
 
-/** The key was used before with a different body: 422, so a client bug does not silently return stale data. */
-export class IdempotencyConflictError extends Error {
+/** The key was used before with a different body: 422, so a client bug does not silently return stale data.
+ *  It is thrown inside the database call, so it is an HttpError (a 4xx): the circuit breaker must not count
+ *  it as a database failure (db/errors.ts isDependencyFailure). */
+export class IdempotencyConflictError extends HttpError {
   constructor() {
-    super('this Idempotency-Key was already used with a different request body');
+    super(422, 'idempotency_key_reused', 'this Idempotency-Key was already used with a different request body');
   }
 }
 

@@ -1,11 +1,10 @@
 // The messages API: POST /messages, GET /messages/:id, GET /messages.
 import { isBrokenCircuitError, isBulkheadRejectedError } from 'cockatiel';
 import { isTransient } from '../db/errors';
-import { HttpError, notFound } from '../http/errors';
-import { readJson } from '../http/body';
+import { notFound } from '../http/errors';
 import type { Router } from '../http/router';
 import type { LruCache } from './cache';
-import { IdempotencyConflictError, type Message, type MessagesRepository } from './repository';
+import type { Message, MessagesRepository } from './repository';
 import { parseCreateBody, parseId, parseIdempotencyKey, parseListQuery } from './validation';
 
 /** The header that says a response came from the fallback cache, not the database. */
@@ -22,19 +21,15 @@ export function isUnavailable(err: unknown): boolean {
 }
 
 export function registerMessageRoutes(router: Router, { repository, cache }: MessagesDeps): void {
-  router.post('/messages', async ({ req }) => {
-    // Validate the header before reading the body, so a bad key costs nothing.
+  // The front door reads and parses the JSON body (415, 413, 408, 400) before the request takes a slot.
+  router.post('/messages', async ({ req, body }) => {
     const key = parseIdempotencyKey(req.headers['idempotency-key']);
-    const { text } = parseCreateBody(await readJson(req));
-    try {
-      const { message, created } = await repository.create(text, key);
-      cache.set(message.id, message);
-      return { status: created ? 201 : 200, body: message, headers: { location: `/messages/${message.id}` } };
-    } catch (err) {
-      if (err instanceof IdempotencyConflictError) throw new HttpError(422, 'idempotency_key_reused', err.message);
-      throw err;
-    }
-  });
+    const { text } = parseCreateBody(body);
+    // A reused key with a different body throws IdempotencyConflictError, an HttpError 422.
+    const { message, created } = await repository.create(text, key);
+    cache.set(message.id, message);
+    return { status: created ? 201 : 200, body: message, headers: { location: `/messages/${message.id}` } };
+  }, { body: 'json' });
 
   router.get('/messages/:id', async ({ params }) => {
     const id = parseId(params.id);

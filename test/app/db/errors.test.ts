@@ -1,6 +1,9 @@
 import { TaskCancelledError, BrokenCircuitError } from 'cockatiel';
 import { describe, expect, it } from 'vitest';
-import { isDependencyFailure, isTransient } from '../../../app/src/db/errors';
+import { BulkheadRejectedError } from 'cockatiel';
+import { isDependencyFailure, isTransient, mayHaveTakenEffect } from '../../../app/src/db/errors';
+import { HttpError } from '../../../app/src/http/errors';
+import { IdempotencyConflictError } from '../../../app/src/messages/repository';
 
 const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
 
@@ -32,5 +35,33 @@ describe('isDependencyFailure', () => {
     expect(isDependencyFailure(withCode('28P01'))).toBe(true); // credentials rotated: the dependency is unusable
     expect(isDependencyFailure(withCode('23505'))).toBe(false);
     expect(isDependencyFailure(withCode('22P02'))).toBe(false);
+  });
+
+  it('never counts a client error (any 4xx), such as a reused Idempotency-Key', () => {
+    expect(isDependencyFailure(new IdempotencyConflictError())).toBe(false);
+    expect(isDependencyFailure(new HttpError(409, 'conflict', 'x'))).toBe(false);
+    expect(isDependencyFailure(new HttpError(500, 'internal', 'x'))).toBe(true);
+  });
+});
+
+describe('mayHaveTakenEffect', () => {
+  it.each([
+    ['our timeout (the statement may be running or committed)', new TaskCancelledError('timed out'), true],
+    ['connection reset mid-call', withCode('ECONNRESET'), true],
+    ['session terminated by a failover', withCode('57P01'), true],
+    ['connection terminated', new Error('Connection terminated unexpectedly'), true],
+    ['pg read timeout', new Error('Query read timeout'), true],
+    ['unknown error', new Error('something else'), true],
+    ['open circuit', new BrokenCircuitError(), false],
+    ['bulkhead full', new BulkheadRejectedError(1, 1), false],
+    ['connection refused', withCode('ECONNREFUSED'), false],
+    ['pg connect timeout', new Error('timeout exceeded when trying to connect'), false],
+    ['could not connect', withCode('08001'), false],
+    ['statement timeout (cancelled by the server)', withCode('57014'), false],
+    ['serialization failure (rolled back)', withCode('40001'), false],
+    ['unique violation', withCode('23505'), false],
+    ['client error', new IdempotencyConflictError(), false],
+  ])('%s → %s', (_name, err, expected) => {
+    expect(mayHaveTakenEffect(err)).toBe(expected);
   });
 });

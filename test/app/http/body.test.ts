@@ -37,6 +37,11 @@ describe('readJson', () => {
     await expect(readJson(request('x'.repeat(100), { 'content-type': 'application/json' }), 10)).rejects.toMatchObject({ status: 413 });
   });
 
+  it('refuses a body that does not arrive within the timeout with 408, asking to close the connection', async () => {
+    const never = Object.assign(new Readable({ read: () => undefined }), { headers: { 'content-type': 'application/json' } }) as unknown as IncomingMessage;
+    await expect(readJson(never, 1024, 20)).rejects.toMatchObject({ status: 408, code: 'request_timeout', headers: { connection: 'close' } });
+  });
+
   it('turns malformed JSON into 400 invalid_json', async () => {
     await expect(readJson(request('{"a":', { 'content-type': 'application/json' }))).rejects.toMatchObject({ status: 400, code: 'invalid_json' });
   });
