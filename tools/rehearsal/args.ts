@@ -1,7 +1,16 @@
 /** Command-line arguments of the rehearsal (pure, unit tested). */
 import type { ScenarioName } from './evaluate';
 
-export const ALL: readonly ScenarioName[] = ['rolling-restart', 'crash', 'database-failover', 'database-outage', 'overload'];
+export const ALL: readonly ScenarioName[] = [
+  'rolling-restart',
+  'crash',
+  'database-failover',
+  'database-outage',
+  'conflict-storm',
+  'slow-bodies',
+  'deep-flood',
+  'overload',
+];
 export const USAGE = `usage: npm run rehearsal -- [--json] [--only ${ALL.join(',')}] [--dump records.json] [--service-env NAME=VALUE ...]`;
 
 export interface CliOptions {

@@ -17,7 +17,10 @@ import {
   evaluateCrash,
   evaluateFailover,
   evaluateOutage,
+  evaluateConflictStorm,
+  evaluateDeepFlood,
   evaluateOverload,
+  evaluateSlowBodies,
   evaluateRollingRestart,
   failedToRun,
   type Limits,
@@ -29,7 +32,8 @@ import { ALL, parseArgs, USAGE, type CliOptions } from './args';
 import { PrerequisiteError } from '../local-servers';
 import { sleep } from './processes';
 import { exitCodeOf, renderJson, renderTable, type RehearsalReport } from './report';
-import { Rig } from './rig';
+import { AZS, Rig } from './rig';
+import { conflictStorm, deepFlood, slowBodies } from './hostile';
 import { crash, databaseFailover, databaseOutage, overload, rollingRestart, settle, WriteAudit } from './scenarios';
 import { detectionBoundSeconds } from './template';
 
@@ -109,6 +113,7 @@ async function main(argv: readonly string[]): Promise<number> {
       breakerHalfOpenSeconds: policies.breakerHalfOpenAfterMs / 1000,
       dbTimeoutMs: policies.dbTimeoutMs,
       latencySloMs: rig.facts.latencySloMs,
+      bodyTimeoutMs: config.bodyTimeoutMs,
     };
     const audit = new WriteAudit(rig);
 
@@ -132,6 +137,10 @@ async function main(argv: readonly string[]): Promise<number> {
     await attempt('crash', () => crash(rig, audit));
     await attempt('database-failover', () => databaseFailover(rig, audit, RUN.failoverDetectionMs));
     await attempt('database-outage', () => databaseOutage(rig, audit, RUN.outageMs));
+    await attempt('conflict-storm', () => conflictStorm(rig, audit));
+    // More slow clients than all tasks' in-flight slots together.
+    await attempt('slow-bodies', () => slowBodies(rig, audit, { connections: AZS.length * policies.maxInFlight + 10, bodyTimeoutMs: config.bodyTimeoutMs }));
+    await attempt('deep-flood', () => deepFlood(rig, audit, { clients: 100 }));
     await rig.load.stop(RUN.clientTimeoutMs + 5000);
     await attempt('overload', () => overload(rig, audit, RUN));
 
@@ -150,6 +159,15 @@ async function main(argv: readonly string[]): Promise<number> {
           break;
         case 'database-outage':
           results.push(evaluateOutage(obs, records, limits));
+          break;
+        case 'conflict-storm':
+          results.push(evaluateConflictStorm(obs, records));
+          break;
+        case 'slow-bodies':
+          results.push(evaluateSlowBodies(obs, records, limits));
+          break;
+        case 'deep-flood':
+          results.push(evaluateDeepFlood(obs, records));
           break;
         case 'overload':
           results.push(evaluateOverload(obs, records, limits));

@@ -6,7 +6,15 @@
  */
 import { inWindow, isFailure, percentile, recoveredAt, round, secondsBetween, summarize, throughput, type RequestRecord, type Summary } from './stats';
 
-export type ScenarioName = 'rolling-restart' | 'crash' | 'database-failover' | 'database-outage' | 'overload';
+export type ScenarioName =
+  | 'rolling-restart'
+  | 'crash'
+  | 'database-failover'
+  | 'database-outage'
+  | 'conflict-storm'
+  | 'slow-bodies'
+  | 'deep-flood'
+  | 'overload';
 
 export interface Check {
   readonly name: string;
@@ -55,6 +63,8 @@ export interface Limits {
   readonly dbTimeoutMs: number;
   /** The latency SLO threshold (app config), for information in the overload results. */
   readonly latencySloMs?: number;
+  /** How long the service waits for a request body before answering 408 (BODY_TIMEOUT_MS), milliseconds. */
+  readonly bodyTimeoutMs: number;
 }
 
 const check = (name: string, pass: boolean, detail: string): Check => ({ name, pass, detail });
@@ -225,6 +235,50 @@ export function evaluateOverload(obs: Observation, all: readonly RequestRecord[]
   }, limits.latencySloMs !== undefined && acceptedP99 !== undefined && acceptedP99 > limits.latencySloMs
     ? [`accepted p99 ${acceptedP99} ms is above the ${limits.latencySloMs} ms latency SLO threshold: the service admits more work than it finishes within the SLO (a lower MAX_IN_FLIGHT sheds earlier)`]
     : []);
+}
+
+/** In a hostile-client scenario, the other users (the steady load) must not notice the misbehaving client. */
+function othersUnaffected(records: readonly RequestRecord[]): Check {
+  const failed = count(records, isFailure);
+  return check("other users: 0 failed requests while one client misbehaves", records.length > 0 && failed === 0, `${failed} failed of ${records.length}`);
+}
+
+export function evaluateConflictStorm(obs: Observation, all: readonly RequestRecord[]): ScenarioResult {
+  const records = inWindow(all, obs.from, obs.to);
+  const m = obs.measured ?? {};
+  return result(obs, records, null, [
+    othersUnaffected(records),
+    check(
+      'every reuse of the key with another body answered 422 (a client error, never a dependency failure)',
+      Number(m.hostileRequests) > 0 && m.hostileConflicts === m.hostileRequests && m.firstWriteStatus === 201,
+      `first write ${m.firstWriteStatus}; ${m.hostileConflicts} of ${m.hostileRequests} answered 422${m.hostileOther ? `, others: ${m.hostileOther}` : ''}`,
+    ),
+  ]);
+}
+
+export function evaluateSlowBodies(obs: Observation, all: readonly RequestRecord[], limits: Limits): ScenarioResult {
+  const records = inWindow(all, obs.from, obs.to);
+  const m = obs.measured ?? {};
+  // The service starts the body deadline once the head is parsed; a second covers the way through HAProxy.
+  const boundMs = limits.bodyTimeoutMs + 1000;
+  return result(obs, records, null, [
+    othersUnaffected(records),
+    check(
+      `every slow body answered 408 within the body timeout (${limits.bodyTimeoutMs} ms + 1 s)`,
+      m.answered408 === m.connections && Number(m.slowestAnswerMs) <= boundMs,
+      `${m.answered408} of ${m.connections} answered 408${m.otherAnswers ? `, others: ${m.otherAnswers}` : ''}; slowest after ${m.slowestAnswerMs} ms`,
+    ),
+    check('one answer per connection, then closed', m.secondResponses === 0 && m.leftOpen === 0, `${m.secondResponses} second responses, ${m.leftOpen} left open`),
+  ]);
+}
+
+export function evaluateDeepFlood(obs: Observation, all: readonly RequestRecord[]): ScenarioResult {
+  const records = inWindow(all, obs.from, obs.to);
+  const m = obs.measured ?? {};
+  return result(obs, records, null, [
+    othersUnaffected(records),
+    check('every deep check answered 200 (the database is healthy)', Number(m.deepChecks) > 0 && m.deepNot200 === 0, `${m.deepNot200} of ${m.deepChecks} not 200${m.deepBodies ? `: ${m.deepBodies}` : ''}`),
+  ]);
 }
 
 /** A scenario that could not run to the end (the rig broke): it fails, with the reason. */

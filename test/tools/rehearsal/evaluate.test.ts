@@ -1,17 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import {
+  evaluateConflictStorm,
   evaluateCrash,
+  evaluateDeepFlood,
   evaluateFailover,
   evaluateOutage,
   evaluateOverload,
   evaluateRollingRestart,
+  evaluateSlowBodies,
   failedToRun,
   type Limits,
   type Observation,
 } from '../../../tools/rehearsal/evaluate';
 import type { RequestRecord } from '../../../tools/rehearsal/stats';
 
-const limits: Limits = { detectionBoundSeconds: 14, requestTimeoutSeconds: 5, breakerHalfOpenSeconds: 5, dbTimeoutMs: 1000, latencySloMs: 300 };
+const limits: Limits = { detectionBoundSeconds: 14, requestTimeoutSeconds: 5, breakerHalfOpenSeconds: 5, dbTimeoutMs: 1000, latencySloMs: 300, bodyTimeoutMs: 5000 };
 
 /** One request every `everyMs` in [from, to), answered by `answer(t)`. */
 function traffic(from: number, to: number, answer: (t: number) => Partial<RequestRecord> = () => ({}), everyMs = 10): RequestRecord[] {
@@ -208,6 +211,48 @@ describe('overload', () => {
   it('fails on requests the generator could not even send (users left waiting)', () => {
     const saturated = (t: number) => (t % 1000 === 5 ? { status: 0, error: 'client_saturated' } : shed(t));
     expect(failing(evaluateOverload(obs, traffic(0, 10_000, saturated, 5), limits).checks)).toEqual(['no 500, 502/504 or hung request']);
+  });
+});
+
+describe('hostile-client scenarios', () => {
+  const window = { from: 0, to: 10_000, lostAcknowledgedWrites: 0 };
+  const storm: Observation = { ...window, name: 'conflict-storm', measured: { firstWriteStatus: 201, hostileRequests: 400, hostileConflicts: 400, hostileOther: '' } };
+  const slow: Observation = {
+    ...window,
+    name: 'slow-bodies',
+    measured: { connections: 202, answered408: 202, otherAnswers: '', slowestAnswerMs: 5400, bodyTimeoutMs: 5000, secondResponses: 0, leftOpen: 0 },
+  };
+  const flood: Observation = { ...window, name: 'deep-flood', measured: { clients: 100, deepChecks: 5000, deepNot200: 0, deepBodies: '' } };
+
+  it('pass when the other users saw no failure and the hostile client got what the contract says', () => {
+    expect(evaluateConflictStorm(storm, traffic(0, 10_000)).status).toBe('pass');
+    expect(evaluateSlowBodies(slow, traffic(0, 10_000), limits).status).toBe('pass');
+    expect(evaluateDeepFlood(flood, traffic(0, 10_000)).status).toBe('pass');
+  });
+
+  it('fail when another user got a 503 because of the hostile client (the circuit opened)', () => {
+    const someShed = (t: number) => (t === 5000 ? { status: 503, retryAfter: true } : {});
+    expect(failing(evaluateConflictStorm(storm, traffic(0, 10_000, someShed)).checks)).toEqual(['other users: 0 failed requests while one client misbehaves']);
+  });
+
+  it('fail when a conflict is answered with anything but 422', () => {
+    const r = evaluateConflictStorm({ ...storm, measured: { ...storm.measured, hostileConflicts: 14, hostileOther: '386 × 503' } }, traffic(0, 10_000));
+    expect(failing(r.checks)).toEqual(['every reuse of the key with another body answered 422 (a client error, never a dependency failure)']);
+  });
+
+  it('fail when a slow body is answered late, twice, or left open', () => {
+    expect(failing(evaluateSlowBodies({ ...slow, measured: { ...slow.measured, slowestAnswerMs: 6500 } }, traffic(0, 10_000), limits).checks)).toEqual([
+      'every slow body answered 408 within the body timeout (5000 ms + 1 s)',
+    ]);
+    expect(failing(evaluateSlowBodies({ ...slow, measured: { ...slow.measured, secondResponses: 3 } }, traffic(0, 10_000), limits).checks)).toEqual([
+      'one answer per connection, then closed',
+    ]);
+  });
+
+  it('fail when a deep check is not 200 on a healthy database', () => {
+    expect(failing(evaluateDeepFlood({ ...flood, measured: { ...flood.measured, deepNot200: 12 } }, traffic(0, 10_000)).checks)).toEqual([
+      'every deep check answered 200 (the database is healthy)',
+    ]);
   });
 });
 
