@@ -249,9 +249,9 @@ export function evaluateConflictStorm(obs: Observation, all: readonly RequestRec
   return result(obs, records, null, [
     othersUnaffected(records),
     check(
-      'every reuse of the key with another body answered 422 (a client error, never a dependency failure)',
-      Number(m.hostileRequests) > 0 && m.hostileConflicts === m.hostileRequests && m.firstWriteStatus === 201,
-      `first write ${m.firstWriteStatus}; ${m.hostileConflicts} of ${m.hostileRequests} answered 422${m.hostileOther ? `, others: ${m.hostileOther}` : ''}`,
+      'each burst sharing a key: one 201, every other 422 (a client error, never a dependency failure)',
+      Number(m.bursts) > 0 && m.burstsWithOneCreated === m.bursts && Number(m.hostileCreated) + Number(m.hostileConflicts) === m.hostileRequests,
+      `${m.burstsWithOneCreated} of ${m.bursts} bursts created exactly one; ${m.hostileConflicts} × 422${m.hostileOther ? `, others: ${m.hostileOther}` : ''}`,
     ),
   ]);
 }

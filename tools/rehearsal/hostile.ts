@@ -11,6 +11,8 @@ import type { Rig } from './rig';
 import type { WriteAudit } from './scenarios';
 
 const DURATION_MS = 10_000;
+/** Conflicting writes per burst: enough that each task sees more than its breaker threshold (5) at once. */
+const BURST = 50;
 
 function countBy(values: readonly (number | string)[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -24,14 +26,16 @@ const describeStatuses = (statuses: readonly number[]) =>
     .join(', ');
 
 /**
- * Conflict storm: one client reuses an Idempotency-Key with a different body, in bursts of concurrent
- * requests. Each is the client's mistake (422); none may count as a database failure, open the circuit
- * breaker and fail the other users.
+ * Conflict storm: one client sends the same Idempotency-Key with different bodies, 50 at once (a client
+ * retrying a write it changed in between, in a burst), two bursts a second with a new key each. The first
+ * of each burst to commit creates the message (201); every other is the client's mistake (422). Racing on
+ * the insert, they fail inside the database call, where none may count as a database failure, open the
+ * circuit breaker and fail the other users.
  */
 export async function conflictStorm(rig: Rig, audit: WriteAudit): Promise<Observation> {
   const url = `${rig.haproxy.url}/messages`;
-  const key = `conflict-storm-${Date.now()}`;
-  const post = async (text: string) => {
+  const runId = Date.now().toString(36);
+  const post = async (key: string, text: string) => {
     try {
       const res = await fetch(url, {
         method: 'POST',
@@ -45,27 +49,31 @@ export async function conflictStorm(rig: Rig, audit: WriteAudit): Promise<Observ
       return 0;
     }
   };
-  const first = await post('the original');
   const from = Date.now();
   const statuses: number[] = [];
-  let n = 0;
+  let bursts = 0;
+  let burstsWithOneCreated = 0;
   while (Date.now() - from < DURATION_MS) {
-    // 10 at once, 4 bursts a second: 40 conflicting requests a second from one client.
-    statuses.push(...(await Promise.all(Array.from({ length: 10 }, () => post(`a different body ${++n}`)))));
-    await sleep(250);
+    const key = `conflict-${runId}-${++bursts}`;
+    const burst = await Promise.all(Array.from({ length: BURST }, (_, i) => post(key, `body ${i} of burst ${bursts}`)));
+    statuses.push(...burst);
+    if (burst.filter((s) => s === 201).length === 1) burstsWithOneCreated++;
+    await sleep(500);
   }
   const to = Date.now();
-  rig.log(`conflict storm: first write ${first}, then ${describeStatuses(statuses)}`);
+  rig.log(`conflict storm: ${bursts} bursts of ${BURST} writes sharing a key: ${describeStatuses(statuses)}`);
   return {
     name: 'conflict-storm',
     from,
     to,
     lostAcknowledgedWrites: audit.newlyLost(),
     measured: {
-      firstWriteStatus: first,
+      bursts,
+      burstsWithOneCreated,
       hostileRequests: statuses.length,
+      hostileCreated: statuses.filter((s) => s === 201).length,
       hostileConflicts: statuses.filter((s) => s === 422).length,
-      hostileOther: describeStatuses(statuses.filter((s) => s !== 422)),
+      hostileOther: describeStatuses(statuses.filter((s) => s !== 201 && s !== 422)),
     },
   };
 }
