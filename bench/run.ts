@@ -1,11 +1,12 @@
 // `npm run bench`: the sample service on real PostgreSQL, the seeds' Flask + gunicorn (2 workers) on the
 // same PostgreSQL, and a bare node:http hello-world, loaded by autocannon with the same settings in one
-// run, on loopback only. Prints a Markdown table (and writes it to --out FILE when given).
+// run, on loopback only; `GET /` of each also by wrk (a C load generator, so the client's own cost is
+// lower) when it is installed. Prints a Markdown table (and writes it to --out FILE when given).
 //
 //   npm run bench -- [--duration 8] [--connections 50] [--out reports/bench.md]
 //
-// Needs Debian's postgresql, python3-flask, gunicorn and python3-psycopg2. Takes about 2 minutes.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Needs Debian's postgresql, python3-flask, gunicorn and python3-psycopg2 (and wrk). Takes about 2 minutes.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
@@ -50,7 +51,35 @@ async function waitFor(url: string): Promise<void> {
 interface Row {
   server: string;
   endpoint: string;
+  tool: 'autocannon' | 'wrk';
   result: AutocannonResult;
+}
+
+const HAS_WRK = spawnSync('wrk', ['--version']).error === undefined;
+
+/** wrk's report as autocannon's shape: requests/s, p50/p99 (ms), non-2xx, socket errors + timeouts. */
+export function parseWrk(output: string): AutocannonResult {
+  const ms = (value: string, unit: string) => Number(value) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[unit]!;
+  const percentile = (p: string) => {
+    const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(output);
+    if (!m) throw new Error(`no ${p}% latency in wrk output:\n${output}`);
+    return Math.round(ms(m[1]!, m[2]!) * 100) / 100;
+  };
+  const rps = /^Requests\/sec:\s+([\d.]+)/m.exec(output);
+  if (!rps) throw new Error(`no Requests/sec in wrk output:\n${output}`);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  const errors = socket ? Number(socket[1]) + Number(socket[2]) + Number(socket[3]) : 0;
+  return { requests: { average: Number(rps[1]) }, latency: { p50: percentile('50'), p99: percentile('99') }, non2xx, errors, timeouts: socket ? Number(socket[4]) : 0 };
+}
+
+function wrk(url: string, endpoint: string): AutocannonResult {
+  // One thread: the server under test needs the other CPU.
+  const run = (seconds: number) => spawnSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', url], { encoding: 'utf8' });
+  run(WARMUP);
+  const result = parseWrk(run(DURATION).stdout);
+  process.stderr.write(`  ${endpoint.padEnd(22)} ${Math.round(result.requests.average)} req/s (wrk)\n`);
+  return result;
 }
 
 async function load(url: string, endpoint: string, init: { method?: string; body?: string } = {}): Promise<AutocannonResult> {
@@ -101,10 +130,12 @@ async function main(): Promise<void> {
     ];
     for (const [name, base] of [['this service (Node, pg)', svc], ['Flask + gunicorn -w 2', flask]] as const) {
       process.stderr.write(`${name}\n`);
-      for (const [endpoint, path, init] of endpoints) rows.push({ server: name, endpoint, result: await load(base + path, endpoint, init) });
+      for (const [endpoint, path, init] of endpoints) rows.push({ server: name, endpoint, tool: 'autocannon', result: await load(base + path, endpoint, init) });
+      if (HAS_WRK) rows.push({ server: name, endpoint: 'GET /', tool: 'wrk', result: wrk(base + '/', 'GET /') });
     }
     process.stderr.write('bare node:http\n');
-    rows.push({ server: 'bare node:http (ceiling)', endpoint: 'GET /', result: await load(bare + '/', 'GET /') });
+    rows.push({ server: 'bare node:http (ceiling)', endpoint: 'GET /', tool: 'autocannon', result: await load(bare + '/', 'GET /') });
+    if (HAS_WRK) rows.push({ server: 'bare node:http (ceiling)', endpoint: 'GET /', tool: 'wrk', result: wrk(bare + '/', 'GET /') });
   } finally {
     for (const child of children) child.kill('SIGINT');
     await new Promise((r) => setTimeout(r, 500));
@@ -113,29 +144,31 @@ async function main(): Promise<void> {
 
   const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
   const lines = [
-    `Settings: ${CONNECTIONS} connections, ${DURATION} s per endpoint after a ${WARMUP} s warm-up, autocannon, loopback, ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), Node ${process.version}.`,
+    `Settings: ${CONNECTIONS} connections, ${DURATION} s per endpoint after a ${WARMUP} s warm-up, autocannon${HAS_WRK ? ' and wrk (1 thread)' : ''}, loopback, ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), Node ${process.version}.`,
     '',
-    '| server | endpoint | requests/s | p50 (ms) | p99 (ms) | non-2xx | errors |',
-    '|---|---|---:|---:|---:|---:|---:|',
-    ...rows.map(({ server, endpoint, result: r }) =>
-      `| ${server} | ${endpoint} | ${fmt(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx} | ${r.errors + r.timeouts} |`),
+    '| server | endpoint | tool | requests/s | p50 (ms) | p99 (ms) | non-2xx | errors |',
+    '|---|---|---|---:|---:|---:|---:|---:|',
+    ...rows.map(({ server, endpoint, tool, result: r }) =>
+      `| ${server} | ${endpoint} | ${tool} | ${fmt(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx} | ${r.errors + r.timeouts} |`),
   ];
-  const get = (server: string, endpoint: string) => rows.find((r) => r.server.startsWith(server) && r.endpoint === endpoint)!.result;
-  const svcRoot = get('this service', 'GET /');
-  const flaskRoot = get('Flask', 'GET /');
-  const bareRoot = get('bare', 'GET /');
-  lines.push(
-    '',
-    `GET /: ${(svcRoot.requests.average / flaskRoot.requests.average).toFixed(1)}× Flask's requests/s (aim ≥ 5×), ` +
-      `${Math.round((100 * svcRoot.requests.average) / bareRoot.requests.average)} % of bare node:http (aim ≥ 60 %), ` +
-      `p99 ${svcRoot.latency.p99} ms vs Flask's ${flaskRoot.latency.p99} ms (aim ≤ ⅓: ${svcRoot.latency.p99 * 3 <= flaskRoot.latency.p99 ? 'met' : 'not met'}).`,
-  );
+  const get = (server: string, tool: string) => rows.find((r) => r.server.startsWith(server) && r.endpoint === 'GET /' && r.tool === tool)?.result;
+  lines.push('');
+  for (const tool of ['autocannon', 'wrk']) {
+    const [svcRoot, flaskRoot, bareRoot] = [get('this service', tool), get('Flask', tool), get('bare', tool)];
+    if (!svcRoot || !flaskRoot || !bareRoot) continue;
+    lines.push(
+      `GET / (${tool}): ${(svcRoot.requests.average / flaskRoot.requests.average).toFixed(1)}× Flask's requests/s (aim ≥ 5×), ` +
+        `${Math.round((100 * svcRoot.requests.average) / bareRoot.requests.average)} % of bare node:http (aim ≥ 60 %), ` +
+        `p99 ${svcRoot.latency.p99} ms vs Flask's ${flaskRoot.latency.p99} ms (aim ≤ ⅓: ${svcRoot.latency.p99 * 3 <= flaskRoot.latency.p99 ? 'met' : 'not met'}).`,
+      '',
+    );
+  }
   const table = lines.join('\n');
   process.stdout.write(table + '\n');
   if (OUT) writeFileSync(OUT, table + '\n');
 }
 
-main().catch((err) => {
+if (require.main === module) main().catch((err) => {
   for (const child of children) child.kill('SIGKILL');
   process.stderr.write(`${(err as Error).stack ?? err}\n`);
   process.exit(1);
