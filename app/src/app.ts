@@ -202,6 +202,11 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       // dead (which would move its load onto the others and cascade), and they take no slot either, so no
       // number of them can shed API traffic: live and ready touch nothing, deep shares one probe a second.
       const sheddable = !HEALTH.has(route);
+      // Until migrations are done the schema may not exist: a query would fail (500) and count against the
+      // database in the circuit breaker. Readiness already keeps the load balancer away; this covers the rest.
+      if (sheddable && lifecycle.phase === 'starting') {
+        throw unavailable('starting', 'the service is starting (database migrations are not done yet); retry shortly', 5);
+      }
       // Full already: shed before spending anything on the body.
       if (sheddable && inFlight >= config.policies.maxInFlight) throw shed();
       // The body is read before the request takes a slot: a client trickling its body in waits on its own

@@ -205,6 +205,30 @@ describe('startup and graceful shutdown', () => {
     expect((await fetch(`${url}/health/ready`)).status).toBe(200);
   }, 20_000);
 
+  it('answers API requests 503 starting until migrations are done, without counting them against the database', async () => {
+    const fresh = await pglite(); // no schema yet
+    let releaseMigrations!: () => void;
+    const gate = new Promise<void>((r) => (releaseMigrations = r));
+    const gated: Database = { ...fresh, kind: fresh.kind, query: (sql, p) => fresh.query(sql, p), transaction: async (fn) => (await gate, fresh.transaction(fn)), close: () => fresh.close() };
+    try {
+      const config = testConfig({ policies: { breakerThreshold: 2, breakerHalfOpenAfterMs: 60_000 } });
+      const started = await startServer({ config, database: gated, logger: silentLogger(), metricsSink: () => undefined, taskInfo: {} });
+      app = started;
+      const early = await Promise.all([post(`${started.url}/messages`, { text: 'too early' }), fetch(`${started.url}/messages?limit=1`), fetch(`${started.url}/messages/1`)]);
+      expect(early.map((r) => r.status)).toEqual([503, 503, 503]);
+      expect(early[0].headers.get('retry-after')).not.toBeNull();
+      expect((await json(early[0])).error.code).toBe('starting');
+      expect(started.resilient.circuitState).toBe('closed');
+      releaseMigrations();
+      await started.ready;
+      expect((await post(`${started.url}/messages`, { text: 'after migrations' })).status).toBe(201);
+    } finally {
+      await app?.shutdown({ drainMs: 0 });
+      app = undefined;
+      await fresh.close();
+    }
+  });
+
   it('turns readiness 503 at once on shutdown, keeps serving through the drain, finishes in-flight work', async () => {
     const db = new FaultyDatabase(inner);
     const current = await start(db);
