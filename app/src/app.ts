@@ -83,10 +83,8 @@ export function toHttpError(err: unknown, resilient: Pick<ResilientDatabase, 're
 }
 
 async function openDatabase(config: Config, logger: Logger, secretFetcher?: SecretFetcher): Promise<Database> {
-  if (config.db.kind === 'pglite') {
-    if (config.production) logger.warn('no database configured: using embedded PGlite (data is lost on restart)');
-    return createPgliteDatabase(config.db.dataDir);
-  }
+  // loadConfig refuses PGlite in production, so this is a laptop or a test.
+  if (config.db.kind === 'pglite') return createPgliteDatabase(config.db.dataDir);
   let db = config.db;
   let credentials: RotatingCredentials | undefined;
   if (db.secretArn) {

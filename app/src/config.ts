@@ -127,7 +127,17 @@ function str(value: unknown): string | undefined {
 function databaseConfig(env: Env, production: boolean): DatabaseConfig {
   const secret = parseSecret(env.DB_SECRET);
   const wantsServer = Boolean(env.DATABASE_URL || env.DB_SECRET || env.DB_SECRET_ARN || env.DB_HOST || env.PGHOST);
-  if (!wantsServer) return { kind: 'pglite', dataDir: env.PGLITE_DATA_DIR || undefined };
+  if (!wantsServer) {
+    // A task that lost its database settings must not come up on an empty, private, in-memory database and
+    // report ready: it would acknowledge writes that no other task sees and that vanish on restart.
+    if (production) {
+      throw new ConfigError(
+        'NODE_ENV=production needs a database server: set DB_HOST (with DB_SECRET or DB_SECRET_ARN), DATABASE_URL or PGHOST; ' +
+          'embedded PGlite is for local development only (unset NODE_ENV to use it)',
+      );
+    }
+    return { kind: 'pglite', dataDir: env.PGLITE_DATA_DIR || undefined };
+  }
 
   let connection: PgConnection;
   let host: string | undefined;
