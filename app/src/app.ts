@@ -138,7 +138,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const cache = new LruCache<Message>(config.policies.cacheEntries);
   const deepCheck = new DeepCheck(database, resilient, {
     timeoutMs: config.policies.dbTimeoutMs,
-    onProbeError: (err) => logger.warn({ err: err instanceof Error ? { message: err.message, code: (err as { code?: unknown }).code } : String(err) }, 'deep health probe failed'),
+    onProbeError: (err) => logger.warn({ err: err instanceof Error ? err.message : String(err), code: (err as { code?: unknown } | null)?.code }, 'deep health probe failed'),
   });
   let taskInfo: TaskInfo = options.taskInfo ?? {};
   if (!options.taskInfo) void fetchTaskInfo().then((info) => (taskInfo = info));
@@ -180,13 +180,18 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     let path = '';
     let holdsSlot = false;
     let closed = false;
+    let errorCode: string | undefined;
     res.once('close', () => {
       closed = true;
       if (holdsSlot) inFlight--;
       const latencyMs = Math.round((performance.now() - started) * 100) / 100;
-      metrics.recordRequest(res.statusCode, latencyMs);
+      metrics.recordRequest(res.statusCode, latencyMs, { shed: errorCode === 'overloaded' });
       logger.info(
-        { requestId, method: req.method, path, route, status: res.statusCode, latencyMs, ...(res.writableFinished ? {} : { aborted: true }) },
+        {
+          requestId, method: req.method, path, route, status: res.statusCode, latencyMs,
+          ...(errorCode ? { error: errorCode } : {}),
+          ...(res.writableFinished ? {} : { aborted: true }),
+        },
         'request',
       );
     });
@@ -226,9 +231,15 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       send(req, res, result);
     } catch (err) {
       const httpError = toHttpError(err, resilient);
-      if (httpError.status >= 500) {
-        const level = httpError.status === 500 ? 'error' : 'warn';
-        logger[level]({ requestId, err: err instanceof Error ? { message: err.message, code: (err as { code?: unknown }).code, stack: err.stack } : String(err) }, httpError.message);
+      errorCode = httpError.code;
+      // The request line carries the error code. A bug (500) is logged with its stack; a dependency failure
+      // with the underlying message only; a shed request not at all beyond its request line: under overload
+      // every extra line, let alone a stack trace, is work taken from the requests still being served.
+      if (httpError.status === 500) {
+        logger.error({ requestId, err: err instanceof Error ? { message: err.message, code: (err as { code?: unknown }).code, stack: err.stack } : String(err) }, httpError.message);
+      } else if (httpError.status >= 500 && httpError.code !== 'overloaded' && !(err instanceof HttpError)) {
+        const cause = err instanceof OutcomeUnknownError ? err.cause : err;
+        logger.warn({ requestId, err: cause instanceof Error ? cause.message : String(cause), code: (cause as { code?: unknown } | null)?.code }, httpError.message);
       }
       send(req, res, { status: httpError.status, body: errorBody(httpError.code, httpError.message), headers: httpError.headers });
     } finally {

@@ -1,5 +1,7 @@
 // The reliability behaviour over HTTP, with faults injected in-process: a refusing or hanging
 // database, an open circuit, a full bulkhead, and a drain. Bounded waits only, never speed assertions.
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type App } from '../../app/src/app';
 import { silentLogger } from '../../app/src/logger';
@@ -187,6 +189,37 @@ describe('load shedding', () => {
     expect(shed.status).toBe(503);
     expect((await fetch(`${url}/health/live`)).status).toBe(200);
     expect((await slow).status).toBe(200);
+  });
+});
+
+describe('what shedding leaves in the logs and metrics', () => {
+  it('counts only shed requests as Shed, and logs a shed request as one request line with no stack trace', async () => {
+    const lines: string[] = [];
+    const metricLines: string[] = [];
+    const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
+    const db = new FaultyDatabase(inner);
+    const config = testConfig({ policies: { maxInFlight: 1, dbTimeoutMs: 2000, dbMaxAttempts: 1, breakerThreshold: 100 } });
+    app = await startServer({ config, database: db, logger, metricsSink: (l) => metricLines.push(l), taskInfo: {} });
+    await app.ready;
+    app.metrics.flush();
+    lines.length = 0;
+
+    db.delayMs = 300;
+    const slow = fetch(`${app.url}/messages?limit=1`);
+    await new Promise((r) => setTimeout(r, 50));
+    const shed = await fetch(`${app.url}/`);
+    expect(shed.status).toBe(503);
+    expect(shed.headers.get('x-request-id')).not.toBeNull();
+    expect((await slow).status).toBe(200);
+    db.delayMs = 0;
+    db.mode = 'refuse'; // a 503 that is not shedding: the database is away
+    expect((await fetch(`${app.url}/messages/1`)).status).toBe(503);
+
+    const record = JSON.parse(app.metrics.flush()!);
+    expect(record).toMatchObject({ Requests: 3, Errors: 2, Shed: 1 });
+    const shedLines = lines.map((l) => JSON.parse(l)).filter((l) => l.requestId === shed.headers.get('x-request-id'));
+    expect(shedLines).toEqual([expect.objectContaining({ msg: 'request', status: 503, error: 'overloaded' })]);
+    expect(lines.join('')).not.toMatch(/"stack"/);
   });
 });
 
