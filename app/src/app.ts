@@ -247,20 +247,30 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     }
   };
 
-  const server = createServer((req, res) => void handle(req, res));
+  // Node enforces headersTimeout and requestTimeout only when it sweeps its connection list, every
+  // connectionsCheckingInterval (30 s by default): a 10 s header timeout then acts after up to 30 s. Sweep
+  // often enough that the timeouts act within a fraction of their value.
+  const server = createServer(
+    {
+      headersTimeout: config.headersTimeoutMs,
+      // The body has its own, shorter deadline (bodyTimeoutMs, answered 408 by the front door); node's
+      // whole-request timeout, counted from the first byte of the headers, is only the backstop behind both.
+      requestTimeout: config.headersTimeoutMs + config.bodyTimeoutMs + 1_000,
+      connectionsCheckingInterval: Math.min(1_000, Math.ceil(config.headersTimeoutMs / 2)),
+    },
+    (req, res) => void handle(req, res),
+  );
   // Keep idle connections open longer than the load balancer's idle timeout (60 s), or the load
   // balancer may reuse a connection the server is closing and answer 502.
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 10_000;
-  // The body has its own, shorter deadline (bodyTimeoutMs, answered 408 by the front door); node's
-  // whole-request timeout, counted from the first byte of the headers, is only the backstop behind both.
-  server.requestTimeout = server.headersTimeout + config.bodyTimeoutMs + 1_000;
-  // Protocol errors (malformed request line, oversized headers) also get a JSON error, not plain text.
+  // Protocol errors (malformed request line, oversized headers, header timeout) also get a JSON error, not
+  // plain text. Then the socket is destroyed, not only ended: the server allows half-open connections, so a
+  // client that never closes its side would otherwise keep the connection forever.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable || answeredEarly.has(socket)) return void socket.destroy();
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const body = JSON.stringify(errorBody(status === 400 ? 'bad_request' : status === 431 ? 'headers_too_large' : 'request_timeout', STATUS_CODES[status] ?? 'bad request'));
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`, () => socket.destroy());
   });
 
   const migrationsAbort = new AbortController();

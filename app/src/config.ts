@@ -70,6 +70,12 @@ export interface Config {
    * slow client costs (a socket and at most MAX_BODY_BYTES), not the service's capacity. @default 5000
    */
   readonly bodyTimeoutMs: number;
+  /**
+   * How long a connection may take to send a request's headers, counted from the connection (or from the
+   * previous response on a keep-alive connection) (HEADERS_TIMEOUT_MS); then 408 and the connection is
+   * closed, also when it never sent a byte. @default 10000
+   */
+  readonly headersTimeoutMs: number;
   readonly metricsNamespace: string;
   /** Interval between aggregated EMF metric records; 0 turns metrics off. @default 60000 */
   readonly metricsIntervalMs: number;
@@ -184,6 +190,7 @@ export function loadConfig(env: Env = process.env): Config {
     drainMs: int(env, 'DRAIN_SECONDS', DRAIN_SECONDS, 0, 300) * 1000,
     requestTimeoutMs: REQUEST_TIMEOUT_SECONDS * 1000,
     bodyTimeoutMs: int(env, 'BODY_TIMEOUT_MS', 5000, 100, 60_000),
+    headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 60_000),
     metricsNamespace: env.METRICS_NAMESPACE || 'HaSampleService',
     metricsIntervalMs: int(env, 'METRICS_INTERVAL_MS', 60_000, 0, 3_600_000),
     db: databaseConfig(env, production),
