@@ -1,7 +1,7 @@
 // Configuration from the environment, parsed once by a pure function so it can be unit tested.
 // Every value has a default that suits `npm start` on a laptop; production values come from the
 // ECS task definition (see lib/ and constructs/service/).
-import { DB_POOL_MAX, DRAIN_SECONDS, REQUEST_TIMEOUT_SECONDS, SERVICE_PORT } from './contract';
+import { DB_POOL_MAX, DRAIN_SECONDS, REQUEST_TIMEOUT_SECONDS, SERVICE_PORT, STOP_TIMEOUT_SECONDS } from './contract';
 
 /** Where the database lives: embedded PGlite (no configuration) or a PostgreSQL server via `pg`. */
 export type DatabaseConfig =
@@ -83,6 +83,19 @@ export interface Config {
   readonly policies: PolicyConfig;
 }
 
+/** server.ts exits 1 this long after SIGTERM if the shutdown has not finished: 1 s before ECS's SIGKILL. */
+export const SHUTDOWN_BACKSTOP_MS = (STOP_TIMEOUT_SECONDS - 1) * 1000;
+
+/** Seconds allowed to close the pool and flush the logs after the in-flight grace period. */
+const CLOSE_SECONDS = 1;
+
+/**
+ * The longest drain the backstop can honour: after the drain, in-flight requests get up to
+ * REQUEST_TIMEOUT_SECONDS and closing takes up to CLOSE_SECONDS, all before SHUTDOWN_BACKSTOP_MS
+ * (23 s with the contract's 30 s stop timeout and 5 s request timeout).
+ */
+export const MAX_DRAIN_SECONDS = SHUTDOWN_BACKSTOP_MS / 1000 - REQUEST_TIMEOUT_SECONDS - CLOSE_SECONDS;
+
 /** Where the Dockerfile puts the RDS global CA bundle. */
 export const DEFAULT_CA_FILE = '/srv/certs/rds-global-bundle.pem';
 
@@ -90,15 +103,19 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 export class ConfigError extends Error {}
 
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+function int(env: Env, name: string, fallback: number, min: number, max: number, why = ''): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}${why ? ` (${why})` : ''}, got ${JSON.stringify(raw)}`);
   }
   return value;
 }
+
+const drainWhy =
+  `the ${STOP_TIMEOUT_SECONDS} s stop timeout less 1 s of margin, the ${REQUEST_TIMEOUT_SECONDS} s in-flight grace ` +
+  `and ${CLOSE_SECONDS} s to close; a longer drain would be cut short by the shutdown backstop (exit 1)`;
 
 function isLoopback(host: string | undefined): boolean {
   return host === undefined || host === 'localhost' || host.startsWith('127.') || host === '::1' || host.startsWith('/');
@@ -187,7 +204,7 @@ export function loadConfig(env: Env = process.env): Config {
     version: env.APP_VERSION || '0.1.0',
     production,
     logLevel: env.LOG_LEVEL || 'info',
-    drainMs: int(env, 'DRAIN_SECONDS', DRAIN_SECONDS, 0, 300) * 1000,
+    drainMs: int(env, 'DRAIN_SECONDS', DRAIN_SECONDS, 0, MAX_DRAIN_SECONDS, drainWhy) * 1000,
     requestTimeoutMs: REQUEST_TIMEOUT_SECONDS * 1000,
     bodyTimeoutMs: int(env, 'BODY_TIMEOUT_MS', 5000, 100, 60_000),
     headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 60_000),

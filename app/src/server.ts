@@ -1,8 +1,7 @@
 // Entry point: configuration from the environment, then the service. Exit codes: 0 after a graceful
 // shutdown, 1 for bad configuration or a fatal error (ECS replaces the task).
 import { startServer } from './app';
-import { ConfigError, loadConfig } from './config';
-import { STOP_TIMEOUT_SECONDS } from './contract';
+import { ConfigError, SHUTDOWN_BACKSTOP_MS, loadConfig } from './config';
 
 async function main(): Promise<void> {
   let config;
@@ -24,7 +23,7 @@ async function main(): Promise<void> {
     setTimeout(() => {
       logger.error('shutdown took too long; exiting');
       process.exit(1);
-    }, (STOP_TIMEOUT_SECONDS - 1) * 1000).unref();
+    }, SHUTDOWN_BACKSTOP_MS).unref();
     const exit = (code: number) => logger.flush(() => process.exit(code));
     app.shutdown({ drainMs }).then(
       () => exit(0),

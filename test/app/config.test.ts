@@ -66,4 +66,10 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'production', DB_HOST: 'db.example.internal' }).db).toMatchObject({ kind: 'postgres' });
     expect(loadConfig({ NODE_ENV: 'development' }).db).toMatchObject({ kind: 'pglite' });
   });
+
+  it('rejects a DRAIN_SECONDS the shutdown backstop cannot honour, naming the limit and why', () => {
+    expect(loadConfig({ DRAIN_SECONDS: '23' }).drainMs).toBe(23_000);
+    expect(() => loadConfig({ DRAIN_SECONDS: '24' })).toThrow(/DRAIN_SECONDS must be an integer between 0 and 23 .*stop timeout.*got "24"/);
+    expect(() => loadConfig({ DRAIN_SECONDS: '28' })).toThrow(ConfigError);
+  });
 });

@@ -38,4 +38,10 @@ describe('server.ts start-up', () => {
     expect(run.code).toBe(1);
     expect(JSON.parse(run.stderr.trim().split('\n').pop()!)).toMatchObject({ level: 'fatal', msg: expect.stringMatching(/needs a database server/) });
   });
+
+  it('exits 1 at start-up, not mid-drain, when DRAIN_SECONDS is longer than the stop timeout allows', async () => {
+    const run = await runServer({ NODE_ENV: 'test', DRAIN_SECONDS: '28' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/DRAIN_SECONDS must be an integer between 0 and 23/);
+  });
 });
