@@ -1,7 +1,10 @@
 // The entry point (app/src/server.ts) as ECS runs it: a real process, real signals, real exit codes.
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../../tools/local-servers';
+import { statusLines } from './helpers';
 
 const root = join(__dirname, '..', '..');
 
@@ -11,8 +14,8 @@ interface Run {
   readonly stderr: string;
 }
 
-/** Starts server.ts with exactly `env` (plus PATH) and waits for it to exit. */
-function runServer(env: Record<string, string>, timeoutMs = 20_000): Promise<Run> {
+/** Starts server.ts with exactly `env` (plus PATH) and waits for it to exit; `during` runs meanwhile. */
+function runServer(env: Record<string, string>, timeoutMs = 20_000, during?: (pid: number) => Promise<void>): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join('app', 'src', 'server.ts')], {
       cwd: root,
@@ -29,7 +32,16 @@ function runServer(env: Record<string, string>, timeoutMs = 20_000): Promise<Run
       clearTimeout(timer);
       resolve({ code, signal, stderr });
     });
+    during?.(child.pid!).catch(reject);
   });
+}
+
+async function waitReady(url: string): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    if (await fetch(`${url}/health/ready`).then((r) => r.status === 200, () => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} never became ready`);
 }
 
 describe('server.ts start-up', () => {
@@ -43,5 +55,31 @@ describe('server.ts start-up', () => {
     const run = await runServer({ NODE_ENV: 'test', DRAIN_SECONDS: '28' });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/DRAIN_SECONDS must be an integer between 0 and 23/);
+  });
+});
+
+describe('server.ts shutdown', () => {
+  it('finishes a request in flight when a second SIGTERM arrives during the drain, and exits 0', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    let response = '';
+    const run = await runServer({ NODE_ENV: 'test', PORT: String(port), DRAIN_SECONDS: '1', LOG_LEVEL: 'warn' }, 30_000, async (pid) => {
+      await waitReady(url);
+      const body = JSON.stringify({ text: 'across two SIGTERMs' });
+      const socket = connect(port, '127.0.0.1');
+      socket.on('data', (d) => (response += d.toString()));
+      socket.on('error', () => undefined);
+      await new Promise((r) => socket.once('connect', r));
+      socket.write(`POST /messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 5)}`);
+      await new Promise((r) => setTimeout(r, 100));
+      process.kill(pid, 'SIGTERM');
+      await new Promise((r) => setTimeout(r, 100));
+      process.kill(pid, 'SIGTERM'); // ECS, an operator or a supervisor repeating itself
+      await new Promise((r) => setTimeout(r, 200));
+      socket.write(body.slice(5));
+    });
+    expect(run.signal).toBeNull();
+    expect(run.code, run.stderr).toBe(0);
+    expect(statusLines(response)).toEqual(['HTTP/1.1 201 Created']);
   });
 });
