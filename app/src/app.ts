@@ -113,12 +113,12 @@ async function openDatabase(config: Config, logger: Logger, secretFetcher?: Secr
 }
 
 const HEALTH = new Set<string>(Object.values(HEALTH_PATHS));
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** Repeating the request cannot do harm: a read, or a write under an Idempotency-Key. */
 function retrySafe(req: IncomingMessage): boolean {
   return req.method === 'GET' || req.method === 'HEAD' || req.headers['idempotency-key'] !== undefined;
 }
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export async function createApp(options: AppOptions = {}): Promise<App> {
   const config = options.config ?? loadConfig();
