@@ -83,10 +83,8 @@ export function toHttpError(err: unknown, resilient: Pick<ResilientDatabase, 're
 }
 
 async function openDatabase(config: Config, logger: Logger, secretFetcher?: SecretFetcher): Promise<Database> {
-  if (config.db.kind === 'pglite') {
-    if (config.production) logger.warn('no database configured: using embedded PGlite (data is lost on restart)');
-    return createPgliteDatabase(config.db.dataDir);
-  }
+  // loadConfig refuses PGlite in production, so this is a laptop or a test.
+  if (config.db.kind === 'pglite') return createPgliteDatabase(config.db.dataDir);
   let db = config.db;
   let credentials: RotatingCredentials | undefined;
   if (db.secretArn) {
@@ -115,12 +113,12 @@ async function openDatabase(config: Config, logger: Logger, secretFetcher?: Secr
 }
 
 const HEALTH = new Set<string>(Object.values(HEALTH_PATHS));
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** Repeating the request cannot do harm: a read, or a write under an Idempotency-Key. */
 function retrySafe(req: IncomingMessage): boolean {
   return req.method === 'GET' || req.method === 'HEAD' || req.headers['idempotency-key'] !== undefined;
 }
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export async function createApp(options: AppOptions = {}): Promise<App> {
   const config = options.config ?? loadConfig();
@@ -140,7 +138,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const cache = new LruCache<Message>(config.policies.cacheEntries);
   const deepCheck = new DeepCheck(database, resilient, {
     timeoutMs: config.policies.dbTimeoutMs,
-    onProbeError: (err) => logger.warn({ err: err instanceof Error ? { message: err.message, code: (err as { code?: unknown }).code } : String(err) }, 'deep health probe failed'),
+    onProbeError: (err) => logger.warn({ err: err instanceof Error ? err.message : String(err), code: (err as { code?: unknown } | null)?.code }, 'deep health probe failed'),
   });
   let taskInfo: TaskInfo = options.taskInfo ?? {};
   if (!options.taskInfo) void fetchTaskInfo().then((info) => (taskInfo = info));
@@ -175,6 +173,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   // no warning line (the request line records the 503), one prebuilt answer.
   const shedError = unavailable('overloaded', 'the service is overloaded; retry shortly', 1);
   const SHED: JsonResponse = { status: shedError.status, body: errorBody(shedError.code, shedError.message), headers: shedError.headers };
+  const SHED_CODE = shedError.code;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
@@ -185,13 +184,22 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     let path = '';
     let holdsSlot = false;
     let closed = false;
+    let errorCode: string | undefined;
+    const shed = () => {
+      errorCode = SHED_CODE;
+      send(req, res, SHED);
+    };
     res.once('close', () => {
       closed = true;
       if (holdsSlot) inFlight--;
       const latencyMs = Math.round((performance.now() - started) * 100) / 100;
-      metrics.recordRequest(res.statusCode, latencyMs);
+      metrics.recordRequest(res.statusCode, latencyMs, { shed: errorCode === 'overloaded' });
       logger.info(
-        { requestId, method: req.method, path, route, status: res.statusCode, latencyMs, ...(res.writableFinished ? {} : { aborted: true }) },
+        {
+          requestId, method: req.method, path, route, status: res.statusCode, latencyMs,
+          ...(errorCode ? { error: errorCode } : {}),
+          ...(res.writableFinished ? {} : { aborted: true }),
+        },
         'request',
       );
     });
@@ -205,8 +213,13 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       // dead (which would move its load onto the others and cascade), and they take no slot either, so no
       // number of them can shed API traffic: live and ready touch nothing, deep shares one probe a second.
       const sheddable = !HEALTH.has(route);
+      // Until migrations are done the schema may not exist: a query would fail (500) and count against the
+      // database in the circuit breaker. Readiness already keeps the load balancer away; this covers the rest.
+      if (sheddable && lifecycle.phase === 'starting') {
+        throw unavailable('starting', 'the service is starting (database migrations are not done yet); retry shortly', 5);
+      }
       // Full already: shed before spending anything on the body.
-      if (sheddable && inFlight >= config.policies.maxInFlight) return send(req, res, SHED);
+      if (sheddable && inFlight >= config.policies.maxInFlight) return shed();
       // The body is read before the request takes a slot: a client trickling its body in waits on its own
       // time (bounded by bodyTimeoutMs, then 408), not on capacity meant for work.
       const body = match.options.body === 'json' ? await readJson(req, MAX_BODY_BYTES, config.bodyTimeoutMs) : undefined;
@@ -214,7 +227,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       if (sheddable) {
         inFlight++;
         holdsSlot = true;
-        if (inFlight > config.policies.maxInFlight) return send(req, res, SHED);
+        if (inFlight > config.policies.maxInFlight) return shed();
       }
       const result = await new Promise<JsonResponse>((resolve, reject) => {
         // Backstop: every dependency call is bounded, but no request may outlive REQUEST_TIMEOUT_SECONDS. The
@@ -226,9 +239,15 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       send(req, res, result);
     } catch (err) {
       const httpError = toHttpError(err, resilient);
-      if (httpError.status >= 500) {
-        const level = httpError.status === 500 ? 'error' : 'warn';
-        logger[level]({ requestId, err: err instanceof Error ? { message: err.message, code: (err as { code?: unknown }).code, stack: err.stack } : String(err) }, httpError.message);
+      errorCode = httpError.code;
+      // The request line carries the error code. A bug (500) is logged with its stack; a dependency failure
+      // with the underlying message only; a shed request not at all beyond its request line: under overload
+      // every extra line, let alone a stack trace, is work taken from the requests still being served.
+      if (httpError.status === 500) {
+        logger.error({ requestId, err: err instanceof Error ? { message: err.message, code: (err as { code?: unknown }).code, stack: err.stack } : String(err) }, httpError.message);
+      } else if (httpError.status >= 500 && httpError.code !== 'overloaded' && !(err instanceof HttpError)) {
+        const cause = err instanceof OutcomeUnknownError ? err.cause : err;
+        logger.warn({ requestId, err: cause instanceof Error ? cause.message : String(cause), code: (cause as { code?: unknown } | null)?.code }, httpError.message);
       }
       send(req, res, { status: httpError.status, body: errorBody(httpError.code, httpError.message), headers: httpError.headers });
     } finally {
@@ -236,20 +255,30 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     }
   };
 
-  const server = createServer((req, res) => void handle(req, res));
+  // Node enforces headersTimeout and requestTimeout only when it sweeps its connection list, every
+  // connectionsCheckingInterval (30 s by default): a 10 s header timeout then acts after up to 30 s. Sweep
+  // often enough that the timeouts act within a fraction of their value.
+  const server = createServer(
+    {
+      headersTimeout: config.headersTimeoutMs,
+      // The body has its own, shorter deadline (bodyTimeoutMs, answered 408 by the front door); node's
+      // whole-request timeout, counted from the first byte of the headers, is only the backstop behind both.
+      requestTimeout: config.headersTimeoutMs + config.bodyTimeoutMs + 1_000,
+      connectionsCheckingInterval: Math.min(1_000, Math.ceil(config.headersTimeoutMs / 2)),
+    },
+    (req, res) => void handle(req, res),
+  );
   // Keep idle connections open longer than the load balancer's idle timeout (60 s), or the load
   // balancer may reuse a connection the server is closing and answer 502.
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 10_000;
-  // The body has its own, shorter deadline (bodyTimeoutMs, answered 408 by the front door); node's
-  // whole-request timeout, counted from the first byte of the headers, is only the backstop behind both.
-  server.requestTimeout = server.headersTimeout + config.bodyTimeoutMs + 1_000;
-  // Protocol errors (malformed request line, oversized headers) also get a JSON error, not plain text.
+  // Protocol errors (malformed request line, oversized headers, header timeout) also get a JSON error, not
+  // plain text. Then the socket is destroyed, not only ended: the server allows half-open connections, so a
+  // client that never closes its side would otherwise keep the connection forever.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable || answeredEarly.has(socket)) return void socket.destroy();
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const body = JSON.stringify(errorBody(status === 400 ? 'bad_request' : status === 431 ? 'headers_too_large' : 'request_timeout', STATUS_CODES[status] ?? 'bad request'));
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`, () => socket.destroy());
   });
 
   const migrationsAbort = new AbortController();

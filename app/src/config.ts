@@ -1,7 +1,7 @@
 // Configuration from the environment, parsed once by a pure function so it can be unit tested.
 // Every value has a default that suits `npm start` on a laptop; production values come from the
 // ECS task definition (see lib/ and constructs/service/).
-import { DB_POOL_MAX, DRAIN_SECONDS, REQUEST_TIMEOUT_SECONDS, SERVICE_PORT } from './contract';
+import { DB_POOL_MAX, DRAIN_SECONDS, REQUEST_TIMEOUT_SECONDS, SERVICE_PORT, STOP_TIMEOUT_SECONDS } from './contract';
 
 /** Where the database lives: embedded PGlite (no configuration) or a PostgreSQL server via `pg`. */
 export type DatabaseConfig =
@@ -71,6 +71,12 @@ export interface Config {
    * slow client costs (a socket and at most MAX_BODY_BYTES), not the service's capacity. @default 5000
    */
   readonly bodyTimeoutMs: number;
+  /**
+   * How long a connection may take to send a request's headers, counted from the connection (or from the
+   * previous response on a keep-alive connection) (HEADERS_TIMEOUT_MS); then 408 and the connection is
+   * closed, also when it never sent a byte. @default 10000
+   */
+  readonly headersTimeoutMs: number;
   readonly metricsNamespace: string;
   /** Interval between aggregated EMF metric records; 0 turns metrics off. @default 60000 */
   readonly metricsIntervalMs: number;
@@ -78,19 +84,36 @@ export interface Config {
   readonly policies: PolicyConfig;
 }
 
+/** server.ts exits 1 this long after SIGTERM if the shutdown has not finished: 1 s before ECS's SIGKILL. */
+export const SHUTDOWN_BACKSTOP_MS = (STOP_TIMEOUT_SECONDS - 1) * 1000;
+
+/** Seconds allowed to close the pool and flush the logs after the in-flight grace period. */
+const CLOSE_SECONDS = 1;
+
+/**
+ * The longest drain the backstop can honour: after the drain, in-flight requests get up to
+ * REQUEST_TIMEOUT_SECONDS and closing takes up to CLOSE_SECONDS, all before SHUTDOWN_BACKSTOP_MS
+ * (23 s with the contract's 30 s stop timeout and 5 s request timeout).
+ */
+export const MAX_DRAIN_SECONDS = SHUTDOWN_BACKSTOP_MS / 1000 - REQUEST_TIMEOUT_SECONDS - CLOSE_SECONDS;
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 export class ConfigError extends Error {}
 
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+function int(env: Env, name: string, fallback: number, min: number, max: number, why = ''): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}${why ? ` (${why})` : ''}, got ${JSON.stringify(raw)}`);
   }
   return value;
 }
+
+const drainWhy =
+  `the ${STOP_TIMEOUT_SECONDS} s stop timeout less 1 s of margin, the ${REQUEST_TIMEOUT_SECONDS} s in-flight grace ` +
+  `and ${CLOSE_SECONDS} s to close; a longer drain would be cut short by the shutdown backstop (exit 1)`;
 
 function isLoopback(host: string | undefined): boolean {
   return host === undefined || host === 'localhost' || host.startsWith('127.') || host === '::1' || host.startsWith('/');
@@ -125,7 +148,17 @@ function str(value: unknown): string | undefined {
 function databaseConfig(env: Env, production: boolean): DatabaseConfig {
   const secret = parseSecret(env.DB_SECRET);
   const wantsServer = Boolean(env.DATABASE_URL || env.DB_SECRET || env.DB_SECRET_ARN || env.DB_HOST || env.PGHOST);
-  if (!wantsServer) return { kind: 'pglite', dataDir: env.PGLITE_DATA_DIR || undefined };
+  if (!wantsServer) {
+    // A task that lost its database settings must not come up on an empty, private, in-memory database and
+    // report ready: it would acknowledge writes that no other task sees and that vanish on restart.
+    if (production) {
+      throw new ConfigError(
+        'NODE_ENV=production needs a database server: set DB_HOST (with DB_SECRET or DB_SECRET_ARN), DATABASE_URL or PGHOST; ' +
+          'embedded PGlite is for local development only (unset NODE_ENV to use it)',
+      );
+    }
+    return { kind: 'pglite', dataDir: env.PGLITE_DATA_DIR || undefined };
+  }
 
   let connection: PgConnection;
   let host: string | undefined;
@@ -170,9 +203,10 @@ export function loadConfig(env: Env = process.env): Config {
     version: env.APP_VERSION || '0.1.0',
     production,
     logLevel: env.LOG_LEVEL || 'info',
-    drainMs: int(env, 'DRAIN_SECONDS', DRAIN_SECONDS, 0, 300) * 1000,
+    drainMs: int(env, 'DRAIN_SECONDS', DRAIN_SECONDS, 0, MAX_DRAIN_SECONDS, drainWhy) * 1000,
     requestTimeoutMs: REQUEST_TIMEOUT_SECONDS * 1000,
     bodyTimeoutMs: int(env, 'BODY_TIMEOUT_MS', 5000, 100, 60_000),
+    headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 60_000),
     metricsNamespace: env.METRICS_NAMESPACE || 'HaSampleService',
     metricsIntervalMs: int(env, 'METRICS_INTERVAL_MS', 60_000, 0, 3_600_000),
     db: databaseConfig(env, production),

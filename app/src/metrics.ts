@@ -34,11 +34,12 @@ export class Metrics {
     this.random = options.random ?? Math.random;
   }
 
-  recordRequest(status: number, latencyMs: number): void {
+  /** One finished request. `shed`: refused for lack of capacity (front door or bulkhead), not any 503. */
+  recordRequest(status: number, latencyMs: number, options: { shed?: boolean } = {}): void {
     this.requests++;
     if (status >= 500) this.errors++;
     else if (status >= 400) this.clientErrors++;
-    if (status === 503) this.shed++;
+    if (options.shed) this.shed++;
     // Reservoir sampling keeps a uniform sample of at most EMF_MAX_VALUES latencies per interval.
     this.seen++;
     const value = Math.round(latencyMs * 100) / 100;

@@ -1,8 +1,7 @@
 // Entry point: configuration from the environment, then the service. Exit codes: 0 after a graceful
 // shutdown, 1 for bad configuration or a fatal error (ECS replaces the task).
 import { startServer } from './app';
-import { ConfigError, loadConfig } from './config';
-import { STOP_TIMEOUT_SECONDS } from './contract';
+import { ConfigError, SHUTDOWN_BACKSTOP_MS, loadConfig } from './config';
 
 async function main(): Promise<void> {
   let config;
@@ -18,13 +17,18 @@ async function main(): Promise<void> {
   const app = await startServer({ config });
   const { logger } = app;
 
+  let stopping = false;
   const stop = (signal: string, drainMs: number) => {
+    // A repeated SIGTERM (ECS, an operator, a supervisor) must not cut the drain short: with no handler
+    // left, node's default action would kill the process and every request in flight with it.
+    if (stopping) return void logger.warn({ signal }, 'shutdown already in progress; signal ignored');
+    stopping = true;
     logger.info({ signal }, 'shutdown requested');
     // Backstop below the container stop timeout, so we never end up SIGKILLed mid-write.
     setTimeout(() => {
       logger.error('shutdown took too long; exiting');
       process.exit(1);
-    }, (STOP_TIMEOUT_SECONDS - 1) * 1000).unref();
+    }, SHUTDOWN_BACKSTOP_MS).unref();
     const exit = (code: number) => logger.flush(() => process.exit(code));
     app.shutdown({ drainMs }).then(
       () => exit(0),
@@ -34,8 +38,9 @@ async function main(): Promise<void> {
       },
     );
   };
-  // SIGTERM (ECS, docker stop) drains for the full period; SIGINT (Ctrl-C at a terminal) skips the drain.
-  process.once('SIGTERM', () => stop('SIGTERM', config.drainMs));
+  // SIGTERM (ECS, docker stop) drains for the full period, however often it is sent; SIGINT (Ctrl-C at a
+  // terminal) skips the drain, and a second Ctrl-C ends the process at once (node's default), as people expect.
+  process.on('SIGTERM', () => stop('SIGTERM', config.drainMs));
   process.once('SIGINT', () => stop('SIGINT', 0));
   for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
     process.on(event, (err) => {

@@ -60,4 +60,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ DB_SECRET: secret, DB_HOST: 'db' }).db).not.toHaveProperty('secretArn');
     expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db', DB_SECRET_ARN: arn })).toThrow(/DB_SECRET_ARN cannot be combined with DATABASE_URL/);
   });
+
+  it('refuses to run in production without a database instead of falling back to embedded PGlite', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/NODE_ENV=production needs a database server: set DB_HOST/);
+    expect(loadConfig({ NODE_ENV: 'production', DB_HOST: 'db.example.internal' }).db).toMatchObject({ kind: 'postgres' });
+    expect(loadConfig({ NODE_ENV: 'development' }).db).toMatchObject({ kind: 'pglite' });
+  });
+
+  it('rejects a DRAIN_SECONDS the shutdown backstop cannot honour, naming the limit and why', () => {
+    expect(loadConfig({ DRAIN_SECONDS: '23' }).drainMs).toBe(23_000);
+    expect(() => loadConfig({ DRAIN_SECONDS: '24' })).toThrow(/DRAIN_SECONDS must be an integer between 0 and 23 .*stop timeout.*got "24"/);
+    expect(() => loadConfig({ DRAIN_SECONDS: '28' })).toThrow(ConfigError);
+  });
 });

@@ -7,17 +7,18 @@ function metrics() {
 }
 
 describe('Metrics (CloudWatch EMF)', () => {
-  it('aggregates requests, errors and latency into one EMF record per flush', () => {
+  it('aggregates requests, errors, shed requests (not every 503) and latency into one EMF record per flush', () => {
     const { m, lines } = metrics();
     m.recordRequest(200, 1.234);
     m.recordRequest(404, 2);
     m.recordRequest(503, 3);
+    m.recordRequest(503, 4, { shed: true });
     m.flush();
     expect(lines).toHaveLength(1);
     const doc = JSON.parse(lines[0]);
     expect(doc._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'Test', Dimensions: [['Service']] });
     expect(doc._aws.CloudWatchMetrics[0].Metrics).toContainEqual({ Name: 'Latency', Unit: 'Milliseconds' });
-    expect(doc).toMatchObject({ Service: 'svc', Requests: 3, Errors: 1, ClientErrors: 1, Shed: 1, Latency: [1.23, 2, 3], CircuitOpen: 0 });
+    expect(doc).toMatchObject({ Service: 'svc', Requests: 4, Errors: 2, ClientErrors: 1, Shed: 1, Latency: [1.23, 2, 3, 4], CircuitOpen: 0 });
     expect(typeof doc._aws.Timestamp).toBe('number');
   });
 

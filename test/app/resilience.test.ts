@@ -1,5 +1,6 @@
 // The reliability behaviour over HTTP, with faults injected in-process: a refusing or hanging
 // database, an open circuit, a full bulkhead, and a drain. Bounded waits only, never speed assertions.
+import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type App } from '../../app/src/app';
@@ -214,6 +215,37 @@ describe('load shedding cost', () => {
   });
 });
 
+describe('what shedding leaves in the logs and metrics', () => {
+  it('counts only shed requests as Shed, and logs a shed request as one request line with no stack trace', async () => {
+    const lines: string[] = [];
+    const metricLines: string[] = [];
+    const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
+    const db = new FaultyDatabase(inner);
+    const config = testConfig({ policies: { maxInFlight: 1, dbTimeoutMs: 2000, dbMaxAttempts: 1, breakerThreshold: 100 } });
+    app = await startServer({ config, database: db, logger, metricsSink: (l) => metricLines.push(l), taskInfo: {} });
+    await app.ready;
+    app.metrics.flush();
+    lines.length = 0;
+
+    db.delayMs = 300;
+    const slow = fetch(`${app.url}/messages?limit=1`);
+    await new Promise((r) => setTimeout(r, 50));
+    const shed = await fetch(`${app.url}/`);
+    expect(shed.status).toBe(503);
+    expect(shed.headers.get('x-request-id')).not.toBeNull();
+    expect((await slow).status).toBe(200);
+    db.delayMs = 0;
+    db.mode = 'refuse'; // a 503 that is not shedding: the database is away
+    expect((await fetch(`${app.url}/messages/1`)).status).toBe(503);
+
+    const record = JSON.parse(app.metrics.flush()!);
+    expect(record).toMatchObject({ Requests: 3, Errors: 2, Shed: 1 });
+    const shedLines = lines.map((l) => JSON.parse(l)).filter((l) => l.requestId === shed.headers.get('x-request-id'));
+    expect(shedLines).toEqual([expect.objectContaining({ msg: 'request', status: 503, error: 'overloaded' })]);
+    expect(lines.join('')).not.toMatch(/"stack"/);
+  });
+});
+
 describe('startup and graceful shutdown', () => {
   it('is not ready until migrations succeed, and retries them while the database is away', async () => {
     const db = new FaultyDatabase(inner);
@@ -228,6 +260,30 @@ describe('startup and graceful shutdown', () => {
     await started.ready; // the retry loop's backoff is capped at 5 s
     expect((await fetch(`${url}/health/ready`)).status).toBe(200);
   }, 20_000);
+
+  it('answers API requests 503 starting until migrations are done, without counting them against the database', async () => {
+    const fresh = await pglite(); // no schema yet
+    let releaseMigrations!: () => void;
+    const gate = new Promise<void>((r) => (releaseMigrations = r));
+    const gated: Database = { ...fresh, kind: fresh.kind, query: (sql, p) => fresh.query(sql, p), transaction: async (fn) => (await gate, fresh.transaction(fn)), close: () => fresh.close() };
+    try {
+      const config = testConfig({ policies: { breakerThreshold: 2, breakerHalfOpenAfterMs: 60_000 } });
+      const started = await startServer({ config, database: gated, logger: silentLogger(), metricsSink: () => undefined, taskInfo: {} });
+      app = started;
+      const early = await Promise.all([post(`${started.url}/messages`, { text: 'too early' }), fetch(`${started.url}/messages?limit=1`), fetch(`${started.url}/messages/1`)]);
+      expect(early.map((r) => r.status)).toEqual([503, 503, 503]);
+      expect(early[0].headers.get('retry-after')).not.toBeNull();
+      expect((await json(early[0])).error.code).toBe('starting');
+      expect(started.resilient.circuitState).toBe('closed');
+      releaseMigrations();
+      await started.ready;
+      expect((await post(`${started.url}/messages`, { text: 'after migrations' })).status).toBe(201);
+    } finally {
+      await app?.shutdown({ drainMs: 0 });
+      app = undefined;
+      await fresh.close();
+    }
+  });
 
   it('turns readiness 503 at once on shutdown, keeps serving through the drain, finishes in-flight work', async () => {
     const db = new FaultyDatabase(inner);

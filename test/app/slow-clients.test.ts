@@ -1,6 +1,7 @@
 // Clients that are slow on purpose or by accident: a body that trickles in, a connection that never sends
 // a byte. Their slowness is their own problem: it must not take capacity meant for work, and it ends in a
 // timeout at the configured value. Raw TCP, because fetch() cannot be this slow.
+import { connect, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../app/src/app';
 import type { Database } from '../../app/src/db/types';
@@ -15,7 +16,9 @@ afterAll(async () => {
 });
 
 let app: (App & { url: string }) | undefined;
+const sockets: Socket[] = [];
 afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
   await app?.shutdown({ drainMs: 0 });
   app = undefined;
 });
@@ -48,7 +51,6 @@ describe('slow request bodies', () => {
     app = await startTestApp(db, testConfig({ bodyTimeoutMs: 2000 }));
     const body = JSON.stringify({ text: 'in pieces' });
     const { hostname, port } = new URL(app.url);
-    const { connect } = await import('node:net');
     const data = await new Promise<string>((resolve, reject) => {
       let received = '';
       const socket = connect(Number(port), hostname, () => {
@@ -63,5 +65,51 @@ describe('slow request bodies', () => {
     expect(statusLines(data)).toEqual(['HTTP/1.1 201 Created']);
     expect(JSON.parse(data.split('\r\n\r\n')[1])).toMatchObject({ text: 'in pieces' });
     expect(await json(await fetch(`${app.url}/messages?limit=1`))).toMatchObject({ messages: [{ text: 'in pieces' }] });
+  });
+});
+
+/** Open TCP connections on the server right now. */
+function openConnections(app: App): Promise<number> {
+  return new Promise((resolve, reject) => app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+}
+
+/** A client that never closes its side (allowHalfOpen), as a hostile one would not: only the server can end it. */
+function stubbornClient(url: string, send: string): { received: () => string } {
+  const { hostname, port } = new URL(url);
+  let data = '';
+  const socket = connect({ port: Number(port), host: hostname, allowHalfOpen: true }, () => {
+    if (send !== '') socket.write(send);
+  });
+  socket.on('data', (d) => (data += d.toString()));
+  socket.on('error', () => undefined);
+  sockets.push(socket);
+  return { received: () => data };
+}
+
+describe('header timeout', () => {
+  it('closes a connection that never sends a byte at the configured header timeout', async () => {
+    app = await startTestApp(db, testConfig({ headersTimeoutMs: 500 }));
+    stubbornClient(app.url, '');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await openConnections(app)).toBe(1);
+    await new Promise((r) => setTimeout(r, 1300)); // 500 ms and the server's checking interval (at most 250 ms here)
+    expect(await openConnections(app)).toBe(0);
+  });
+
+  it('answers headers that stop halfway 408 with a JSON error and closes the connection', async () => {
+    app = await startTestApp(db, testConfig({ headersTimeoutMs: 500 }));
+    const client = stubbornClient(app.url, 'GET / HTTP/1.1\r\nhost: x\r\n');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(statusLines(client.received())).toEqual(['HTTP/1.1 408 Request Timeout']);
+    expect(JSON.parse(client.received().split('\r\n\r\n')[1])).toEqual({ error: { code: 'request_timeout', message: expect.any(String) } });
+    expect(await openConnections(app)).toBe(0);
+  });
+
+  it('keeps an idle keep-alive connection open past the header timeout (the keep-alive timeout applies)', async () => {
+    app = await startTestApp(db, testConfig({ headersTimeoutMs: 500 }));
+    const client = stubbornClient(app.url, 'GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(statusLines(client.received())).toEqual(['HTTP/1.1 200 OK']);
+    expect(await openConnections(app)).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 // Embedded PostgreSQL (PGlite, PostgreSQL compiled to WebAssembly) so `npm start` needs nothing installed.
 // It is a single connection in this process: fine for a laptop, not for production (no failover, no sharing
-// between tasks), so production always configures a server.
+// between tasks), so loadConfig refuses it when NODE_ENV=production (config.ts).
 import { PGlite } from '@electric-sql/pglite';
 import type { Database, Queryable } from './types';
 
