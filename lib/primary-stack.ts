@@ -6,14 +6,20 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { Construct } from 'constructs';
-import { MultiAzNetwork } from '../constructs/network/multi-az-network';
-import { ResilientFargateService } from '../constructs/service/resilient-fargate-service';
-import { DatabaseBackupPlan } from '../constructs/database/database-backup-plan';
-import { DatabaseRestoreTesting } from '../constructs/database/database-restore-testing';
-import { MultiAzDatabase } from '../constructs/database/multi-az-database';
-import { postgresMaxConnections } from '../constructs/database/postgres-connections';
-import { ChaosExperiments } from '../constructs/chaos/chaos-experiments';
-import { ApplicationSignalsSlos, InfrastructureAlarms, ServiceDashboard, SloAlarms } from '../constructs/slo';
+import {
+  ApplicationSignalsSlos,
+  ChaosExperiments,
+  DatabaseBackupPlan,
+  DatabaseRestoreTesting,
+  InfrastructureAlarms,
+  MultiAzDatabase,
+  MultiAzDeployment,
+  MultiAzNetwork,
+  ResilientFargateService,
+  ServiceDashboard,
+  SloAlarms,
+} from '@ha-reference/constructs';
+import { postgresMaxConnections } from '@ha-reference/constructs/pure';
 import { DB_POOL_MAX, DEREGISTRATION_DELAY_SECONDS, HEALTH_PATHS, SERVICE_PORT, STOP_TIMEOUT_SECONDS } from '../app/src/contract';
 import type { HaConfig } from './config';
 import type { DisasterRecoveryTargets } from './dr-stack';
@@ -43,7 +49,7 @@ export interface PrimaryStackProps extends StackProps {
   readonly disasterRecovery?: DisasterRecoveryTargets;
 }
 
-/** The serving region: network, service and database. Wiring only; the logic lives in constructs/. */
+/** The serving region: network, service and database. Wiring only; the logic lives in @ha-reference/constructs. */
 export class PrimaryStack extends Stack {
   public readonly network: MultiAzNetwork;
   public readonly service: ResilientFargateService;
@@ -68,7 +74,7 @@ export class PrimaryStack extends Stack {
     this.database = new MultiAzDatabase(this, 'Database', {
       vpc: this.network.vpc,
       vpcSubnets: this.network.dataSubnets,
-      deployment: config.database.deployment,
+      deployment: config.database.deployment === 'cluster' ? MultiAzDeployment.CLUSTER : MultiAzDeployment.INSTANCE,
       engineVersion: config.database.engineVersion,
       instanceClass: config.database.instanceClass,
       allocatedStorageGiB: config.database.allocatedStorageGiB,

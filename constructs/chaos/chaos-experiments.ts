@@ -14,7 +14,7 @@ import { allowCloudWatchLogsToUseKey } from '../common/log-encryption';
 import { FisExperiment } from './fis-experiment';
 import { cronProblem, DEFAULT_CRON, DEFAULT_TIME_ZONE, DEFAULT_ZONE_OUTAGE_MINUTES, durationProblem, ExperimentName, isKnownTimeZone, isoDuration } from './schedule-rules';
 
-export type { ExperimentName };
+export { ExperimentName };
 
 /** The database to fail over: a Multi-AZ DB instance or a Multi-AZ DB cluster. */
 export interface ChaosDatabaseTarget {
@@ -34,6 +34,38 @@ export interface ChaosZoneTarget {
   readonly vpc: ec2.IVpc;
 }
 
+/** An EventBridge Scheduler cron expression per experiment, in the schedule's time zone. */
+export interface ChaosCronExpressions {
+  /** @default 'cron(0 10 ? * TUE *)' */
+  readonly taskLoss?: string;
+  /** @default 'cron(0 10 ? * WED *)' */
+  readonly databaseFailover?: string;
+  /** @default 'cron(0 10 ? * THU *)' */
+  readonly azLoss?: string;
+}
+
+/** The experiment templates a {@link ChaosExperiments} built, by experiment. */
+export interface ChaosExperimentTemplates {
+  /** @default - not built */
+  readonly taskLoss?: FisExperiment;
+  /** @default - not built (no `database`) */
+  readonly databaseFailover?: FisExperiment;
+  /** @default - not built (no `zone`) */
+  readonly azLoss?: FisExperiment;
+}
+
+/** The schedules a {@link ChaosExperiments} created, by experiment. */
+export interface ChaosSchedules {
+  /** @default - not scheduled */
+  readonly taskLoss?: scheduler.Schedule;
+  /** @default - not scheduled */
+  readonly databaseFailover?: scheduler.Schedule;
+  /** @default - not scheduled */
+  readonly azLoss?: scheduler.Schedule;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** When the experiments run. */
 export interface ChaosScheduleOptions {
   /**
@@ -51,7 +83,7 @@ export interface ChaosScheduleOptions {
    * staggered, so people are there to watch and one experiment never overlaps another.
    * @default - taskLoss Tue 10:00, databaseFailover Wed 10:00, azLoss Thu 10:00
    */
-  readonly cron?: Partial<Record<ExperimentName, string>>;
+  readonly cron?: ChaosCronExpressions;
   /**
    * IANA time zone of the cron expressions.
    * @default 'America/New_York'
@@ -109,14 +141,18 @@ export interface ChaosExperimentsProps {
  * from EventBridge Scheduler with retries and a dead-letter queue.
  */
 export class ChaosExperiments extends Construct {
-  public readonly experiments: Partial<Record<ExperimentName, FisExperiment>> = {};
+  public readonly experiments: ChaosExperimentTemplates;
   public readonly logGroup: logs.LogGroup;
-  public readonly schedules: Partial<Record<ExperimentName, scheduler.Schedule>> = {};
+  public readonly schedules: ChaosSchedules;
   /** Receives schedule invocations that failed after every retry. @default - none when the schedule is off */
   public readonly deadLetterQueue?: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: ChaosExperimentsProps) {
     super(scope, id);
+    const experiments: Mutable<ChaosExperimentTemplates> = {};
+    const schedules: Mutable<ChaosSchedules> = {};
+    this.experiments = experiments;
+    this.schedules = schedules;
 
     const tasksToStop = props.tasksToStop ?? 1;
     const zoneOutageMinutes = props.zoneOutageMinutes ?? DEFAULT_ZONE_OUTAGE_MINUTES;
@@ -159,7 +195,7 @@ export class ChaosExperiments extends Construct {
     const common = { stopConditionAlarms: props.stopConditionAlarms, logGroup: this.logGroup };
     const cluster = props.service.cluster;
 
-    this.experiments.taskLoss = new FisExperiment(this, 'TaskLoss', {
+    experiments.taskLoss = new FisExperiment(this, 'TaskLoss', {
       ...common,
       description: `Stop ${tasksToStop} task(s) of the service. Hypothesis: the load balancer routes around them within 10 s, ECS replaces them, and the availability SLO holds.`,
       targets: {
@@ -190,7 +226,7 @@ export class ChaosExperiments extends Construct {
 
     if (props.database) {
       const { instanceArn, clusterArn } = props.database;
-      this.experiments.databaseFailover = new FisExperiment(this, 'DatabaseFailover', {
+      experiments.databaseFailover = new FisExperiment(this, 'DatabaseFailover', {
         ...common,
         description:
           'Fail the database over to its standby. Hypothesis: the service rides through the 60-120 s failover with fast 503s and retries, no acknowledged write is lost, and the availability SLO holds.',
@@ -224,7 +260,7 @@ export class ChaosExperiments extends Construct {
         stack.formatArn({ service: 'ec2', resource: 'subnet', resourceName: subnet.subnetId }),
       );
       const networkAclArn = stack.formatArn({ service: 'ec2', resource: 'network-acl', resourceName: '*' });
-      this.experiments.azLoss = new FisExperiment(this, 'AzLoss', {
+      experiments.azLoss = new FisExperiment(this, 'AzLoss', {
         ...common,
         description: `Cut all network traffic of the task and database subnets in ${props.zone.availabilityZone} for ${zoneOutageMinutes} min. Hypothesis: the load balancer stops sending to that zone within 10 s, the other zones carry the load, and the availability SLO holds. The cut does not fail the database over (network ACLs do not carry RDS replication); the database failover experiment covers that.`,
         targets: {
@@ -337,7 +373,7 @@ export class ChaosExperiments extends Construct {
           retryAttempts: 3,
           maxEventAge: Duration.hours(1),
         });
-        this.schedules[name] = new scheduler.Schedule(this, `${capitalise(name)}Schedule`, {
+        schedules[name] = new scheduler.Schedule(this, `${capitalise(name)}Schedule`, {
           description: `Starts the ${name} chaos experiment weekly in business hours`,
           schedule: scheduler.ScheduleExpression.expression(cron[name], TimeZone.of(timeZone)),
           target,

@@ -36,7 +36,7 @@ export interface ResilienceChecksProps extends NagPackProps {
  */
 export class ResilienceChecks extends NagPack {
   public readonly name = PACK_NAME;
-  public readonly ruleIds = RESILIENCE_RULES.map((rule) => `${PACK_NAME}-${rule.id}`);
+  public readonly ruleIds?: string[] = RESILIENCE_RULES.map((rule) => `${PACK_NAME}-${rule.id}`);
   private readonly summary: boolean;
   /** Templates of the stacks being checked, built once per validation run. */
   private readonly templates = new Map<Stack, CfnTemplate>();

@@ -3,8 +3,9 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
+import { BurnRateSeverity } from './burn-rate';
 import { BurnRateAlarms } from './burn-rate-alarms';
-import { DatabaseMetrics, InfrastructureAlarms, databaseCpu } from './infrastructure-alarms';
+import { IDatabaseMetrics, InfrastructureAlarms, databaseCpu } from './infrastructure-alarms';
 import { SloAlarms } from './slo-alarms';
 import { describeWindow, windowId } from './sli';
 
@@ -18,12 +19,12 @@ export interface ServiceDashboardProps {
    * Zones to show healthy hosts for, one line each.
    * @default - the load balancer VPC's zones
    */
-  readonly availabilityZones?: readonly string[];
+  readonly availabilityZones?: string[];
   /**
    * Database to show.
    * @default - no database row
    */
-  readonly database?: DatabaseMetrics;
+  readonly database?: IDatabaseMetrics;
   /**
    * Infrastructure alarms to show in the alarm status row.
    * @default - SLO alarms only
@@ -64,7 +65,7 @@ export class ServiceDashboard extends Construct {
           `**Availability SLO** ${pct(availability.target)} of requests without a 5xx over ${availability.periodDays} days · ` +
             `**Latency SLO** ${pct(latency.target)} of responses within ${props.slo.config.latency.thresholdMs} ms over ${latency.periodDays} days.`,
           availability.tiers
-            .map((t) => `${t.tier.severity === 'page' ? 'Page' : 'Ticket'}: ${t.tier.burnRate}× the budget over ${describeWindow(Duration.seconds(t.tier.longWindowSeconds))} and ${describeWindow(Duration.seconds(t.tier.shortWindowSeconds))}`)
+            .map((t) => `${t.tier.severity === BurnRateSeverity.PAGE ? 'Page' : 'Ticket'}: ${t.tier.burnRate}× the budget over ${describeWindow(Duration.seconds(t.tier.longWindowSeconds))} and ${describeWindow(Duration.seconds(t.tier.shortWindowSeconds))}`)
             .join(' · ') + '. Error budget policy: docs/slo.md.',
         ].join('\n\n'),
         width: FULL,
@@ -108,7 +109,7 @@ export class ServiceDashboard extends Construct {
             leftAnnotations: slo.tiers.map((t) => ({
               value: t.tier.burnRate,
               label: `${t.tier.name} (${t.tier.severity})`,
-              color: t.tier.severity === 'page' ? cloudwatch.Color.RED : cloudwatch.Color.ORANGE,
+              color: t.tier.severity === BurnRateSeverity.PAGE ? cloudwatch.Color.RED : cloudwatch.Color.ORANGE,
             })),
             width: HALF,
           }),

@@ -7,6 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
+import { BurnRateSeverity } from './burn-rate';
 import { BurnRateAlarms } from './burn-rate-alarms';
 import { SloConfig, ResolvedSloConfig, resolveSloConfig } from './slo-config';
 import { loadBalancerAvailability, targetGroupLatency } from './sli';
@@ -102,7 +103,7 @@ export class SloAlarms extends Construct {
   /** 5xx in a few consecutive minutes: the fast deployment guard. No actions: ECS acts on it. */
   public readonly errorSpikeAlarm: cloudwatch.Alarm;
   /** The alarms ECS watches during a deployment. */
-  public readonly deploymentAlarms: readonly cloudwatch.Alarm[];
+  public readonly deploymentAlarms: cloudwatch.Alarm[];
   public readonly pageTopic: sns.ITopic;
   public readonly ticketTopic: sns.ITopic;
 
@@ -195,7 +196,7 @@ export class SloAlarms extends Construct {
     // (metric) alarms and derives the bake time from their configuration, and during a rollout the 5-minute
     // window sees only the new revision while the 1-hour window is mostly traffic from before it.
     const fastest = (slo: BurnRateAlarms) =>
-      slo.tiers.filter((t) => t.tier.severity === 'page').reduce((a, b) => (b.tier.burnRate > a.tier.burnRate ? b : a)).shortWindow;
+      slo.tiers.filter((t) => t.tier.severity === BurnRateSeverity.PAGE).reduce((a, b) => (b.tier.burnRate > a.tier.burnRate ? b : a)).shortWindow;
     this.deploymentAlarms = [fastest(this.availability), fastest(this.latency), this.errorSpikeAlarm];
     if (enableDeploymentAlarms && props.service) {
       // The names are CloudFormation tokens; these alarms read load balancer and target group metrics only,

@@ -4,9 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ChaosExperiments, ChaosExperimentsProps } from '../../../constructs/chaos/chaos-experiments';
-import { MultiAzNetwork } from '../../../constructs/network/multi-az-network';
-import { ResilientFargateService } from '../../../constructs/service/resilient-fargate-service';
+import { ChaosExperiments, ChaosExperimentsProps, ExperimentName, MultiAzNetwork, ResilientFargateService } from '@ha-reference/constructs';
 import { newApp, newStack } from '../../support/synth';
 
 const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
@@ -230,7 +228,7 @@ describe('ChaosExperiments variants', () => {
   });
 
   it('schedules only the chosen experiments, in the chosen zone and time', () => {
-    const { template } = build({ schedule: { experiments: ['taskLoss'], timeZone: 'Europe/Berlin', cron: { taskLoss: 'cron(30 14 ? * MON *)' } } });
+    const { template } = build({ schedule: { experiments: [ExperimentName.TASK_LOSS], timeZone: 'Europe/Berlin', cron: { taskLoss: 'cron(30 14 ? * MON *)' } } });
     template.resourceCountIs('AWS::Scheduler::Schedule', 1);
     template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(30 14 ? * MON *)', ScheduleExpressionTimezone: 'Europe/Berlin' });
   });
@@ -251,7 +249,7 @@ describe('ChaosExperiments rejects impossible props', () => {
     ['no stop condition', { stopConditionAlarms: [] }, /stopConditionAlarms must hold 1 to 5 alarms .* got 0/],
     ['both database kinds', { database: { instanceArn: DB_ARN, clusterArn: 'arn:aws:rds:us-east-1:1:cluster:x' } }, /exactly one of instanceArn and clusterArn/],
     ['zero tasks to stop', { tasksToStop: 0 }, /tasksToStop must be a whole number of at least 1, got 0/],
-    ['scheduling an experiment that was not built', { database: undefined, schedule: { experiments: ['databaseFailover'] } }, /schedule.experiments names "databaseFailover", which was not built/],
+    ['scheduling an experiment that was not built', { database: undefined, schedule: { experiments: [ExperimentName.DATABASE_FAILOVER] } }, /schedule.experiments names "databaseFailover", which was not built/],
   ])('%s', (_name, props, message) => {
     expect(() => build(props)).toThrow(message);
   });

@@ -4,8 +4,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MultiAzNetwork } from '../../../constructs/network/multi-az-network';
-import { ResilientFargateService, ResilientFargateServiceProps } from '../../../constructs/service/resilient-fargate-service';
+import { MultiAzNetwork, ResilientFargateService, ResilientFargateServiceProps } from '@ha-reference/constructs';
 import { Annotations, newApp, newStack } from '../../support/synth';
 
 const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
