@@ -63,7 +63,7 @@ const built = existsSync(stampFile) && existsSync(join(root, '.jsii')) ? readFil
 if (ifChanged && built === hash) process.exit(0);
 
 const name = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).name;
-console.error(`building ${name} with jsii${ifChanged ? ` (sources changed since the last build${built ? '' : ': none yet'})` : ''}`);
+console.error(`building ${name} with jsii${ifChanged ? ` (${built ? 'sources changed since the last build' : 'no successful build yet'})` : ''}`);
 const started = Date.now();
 // jsii's report goes to stderr: `cdk synth` calls this before the app, and its stdout may carry a template.
 const result = spawnSync(process.execPath, [require.resolve('jsii/bin/jsii')], { cwd: root, stdio: ['ignore', 2, 2] });

@@ -8,7 +8,7 @@
 export { MultiAzNetwork, type MultiAzNetworkProps } from './network/multi-az-network';
 
 // Service
-export { ResilientFargateService, type ResilientFargateServiceProps, type TargetHealthCheckOptions } from './service/resilient-fargate-service';
+export { ContainerUser, ResilientFargateService, type ResilientFargateServiceProps, type TargetHealthCheckOptions } from './service/resilient-fargate-service';
 
 // Database and backups
 export { MultiAzDatabase, MultiAzDeployment, type MultiAzDatabaseProps, type BackupReplicationOptions } from './database/multi-az-database';

@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import {
   ApplicationSignalsSlos,
   ChaosExperiments,
+  ContainerUser,
   DatabaseBackupPlan,
   DatabaseRestoreTesting,
   InfrastructureAlarms,
@@ -130,7 +131,10 @@ export class PrimaryStack extends Stack {
       image,
       containerPort: SERVICE_PORT,
       livenessCommand: ['CMD', 'node', 'dist/healthcheck.js'],
-      healthCheck: { path: HEALTH_PATHS.ready },
+      // The image's unprivileged "node" user (app/Dockerfile), on the read-only root the service is built for.
+      user: ContainerUser.of('1000:1000'),
+      readonlyRootFilesystem: true,
+      healthCheck: { path: HEALTH_PATHS.ready, healthyHttpCodes: '200' },
       deregistrationDelay: Duration.seconds(DEREGISTRATION_DELAY_SECONDS),
       stopTimeout: Duration.seconds(STOP_TIMEOUT_SECONDS),
       cpu: config.service.cpu,
