@@ -28,8 +28,11 @@ export function databaseCpu(database: IDatabaseMetrics, props?: cloudwatch.Metri
 export interface InfrastructureAlarmsProps {
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   readonly targetGroup: elbv2.IApplicationTargetGroup;
-  /** The ECS service behind the target group (its cluster must have Container Insights enabled). */
-  readonly service: ecs.BaseService;
+  /**
+   * The ECS service behind the target group, defined in this app or imported (its cluster must have
+   * Container Insights enabled for the running-tasks alarm).
+   */
+  readonly service: ecs.IBaseService;
   /**
    * Availability Zones to watch one by one.
    * @default - the load balancer VPC's zones

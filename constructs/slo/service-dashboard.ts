@@ -14,7 +14,8 @@ export interface ServiceDashboardProps {
   readonly slo: SloAlarms;
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   readonly targetGroup: elbv2.IApplicationTargetGroup;
-  readonly service: ecs.BaseService;
+  /** The ECS service behind the target group, defined in this app or imported. */
+  readonly service: ecs.IBaseService;
   /**
    * Zones to show healthy hosts for, one line each.
    * @default - the load balancer VPC's zones
@@ -173,8 +174,8 @@ export class ServiceDashboard extends Construct {
       new cloudwatch.GraphWidget({
         title: 'ECS: CPU and memory (%)',
         left: [
-          props.service.metricCpuUtilization({ label: 'CPU', period: Duration.minutes(1) }),
-          props.service.metricMemoryUtilization({ label: 'Memory', period: Duration.minutes(1) }),
+          serviceMetric(props.service, 'CPUUtilization', { label: 'CPU', period: Duration.minutes(1) }),
+          serviceMetric(props.service, 'MemoryUtilization', { label: 'Memory', period: Duration.minutes(1) }),
         ],
         leftYAxis: { min: 0, max: 100 },
         width: HALF,
@@ -196,6 +197,23 @@ export class ServiceDashboard extends Construct {
       );
     }
   }
+}
+
+/**
+ * A metric of the service in AWS/ECS: the service's own helper when it is defined in this app, the same
+ * metric (average, by cluster and service name) for an imported one.
+ */
+function serviceMetric(service: ecs.IBaseService, metricName: 'CPUUtilization' | 'MemoryUtilization', props: cloudwatch.MetricOptions): cloudwatch.IMetric {
+  if (service instanceof ecs.BaseService) {
+    return metricName === 'CPUUtilization' ? service.metricCpuUtilization(props) : service.metricMemoryUtilization(props);
+  }
+  return new cloudwatch.Metric({
+    namespace: 'AWS/ECS',
+    metricName,
+    dimensionsMap: { ClusterName: service.cluster.clusterName, ServiceName: service.serviceName },
+    statistic: cloudwatch.Stats.AVERAGE,
+    ...props,
+  });
 }
 
 /** The SLI as a percentage of good events over a window. */
