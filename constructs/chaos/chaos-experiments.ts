@@ -69,8 +69,9 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** When the experiments run. */
 export interface ChaosScheduleOptions {
   /**
-   * Run the experiments on a schedule. Off, they are templates started by hand.
-   * @default true
+   * Run the experiments on a schedule. Off, they are templates started by hand
+   * (`aws fis start-experiment --experiment-template-id <id>`).
+   * @default false
    */
   readonly enabled?: boolean;
   /**
@@ -99,8 +100,11 @@ export interface ChaosScheduleOptions {
 export interface ChaosExperimentsProps {
   /** Alarms that stop every experiment when they fire: the SLO page alarm. One to five. */
   readonly stopConditionAlarms: cloudwatch.IAlarm[];
-  /** The service whose tasks are stopped. */
-  readonly service: ecs.IBaseService;
+  /**
+   * The service whose tasks are stopped, defined in this app or imported.
+   * @default - no task-loss experiment
+   */
+  readonly service?: ecs.IBaseService;
   /**
    * Tasks stopped by the task-loss experiment.
    * @default 1
@@ -121,7 +125,10 @@ export interface ChaosExperimentsProps {
    * @default 5
    */
   readonly zoneOutageMinutes?: number;
-  /** @default - scheduled, see ChaosScheduleOptions */
+  /**
+   * When the experiments run.
+   * @default - not scheduled: templates started by hand
+   */
   readonly schedule?: ChaosScheduleOptions;
   /**
    * Key for the experiment log group and the dead-letter queue.
@@ -136,9 +143,10 @@ export interface ChaosExperimentsProps {
 }
 
 /**
- * The standing chaos experiments of the service: lose tasks, fail the database over, lose a zone.
- * Each stops on the SLO page alarm, logs to an encrypted log group, and runs weekly in business hours
- * from EventBridge Scheduler with retries and a dead-letter queue.
+ * The standing chaos experiments of a service: lose tasks, fail the database over, lose a zone; each is
+ * built when its target is given. Each stops on the SLO page alarm and logs to an encrypted log group;
+ * when the schedule is enabled, EventBridge Scheduler starts them (weekly in business hours by default)
+ * with retries and a dead-letter queue.
  */
 export class ChaosExperiments extends Construct {
   public readonly experiments: ChaosExperimentTemplates;
@@ -156,7 +164,7 @@ export class ChaosExperiments extends Construct {
 
     const tasksToStop = props.tasksToStop ?? 1;
     const zoneOutageMinutes = props.zoneOutageMinutes ?? DEFAULT_ZONE_OUTAGE_MINUTES;
-    const scheduleEnabled = props.schedule?.enabled ?? true;
+    const scheduleEnabled = props.schedule?.enabled ?? false;
     const timeZone = props.schedule?.timeZone ?? DEFAULT_TIME_ZONE;
     const flexibleWindow = props.schedule?.flexibleWindow ?? Duration.minutes(15);
     const cron = { ...DEFAULT_CRON, ...props.schedule?.cron };
@@ -176,6 +184,9 @@ export class ChaosExperiments extends Construct {
     if (props.database && Boolean(props.database.instanceArn) === Boolean(props.database.clusterArn)) {
       throw new Error('database must give exactly one of instanceArn and clusterArn');
     }
+    if (!props.service && !props.database && !props.zone) {
+      throw new Error('ChaosExperiments needs at least one target: pass service (task loss), database (failover) or zone (zone loss)');
+    }
     if (props.zone && props.zone.subnets.length === 0) {
       throw new Error(`zone.subnets must list the subnets of ${props.zone.availabilityZone} to cut off, got none`);
     }
@@ -193,36 +204,38 @@ export class ChaosExperiments extends Construct {
     });
 
     const common = { stopConditionAlarms: props.stopConditionAlarms, logGroup: this.logGroup };
-    const cluster = props.service.cluster;
-
-    experiments.taskLoss = new FisExperiment(this, 'TaskLoss', {
-      ...common,
-      description: `Stop ${tasksToStop} task(s) of the service. Hypothesis: the load balancer routes around them within 10 s, ECS replaces them, and the availability SLO holds.`,
-      targets: {
-        ServiceTasks: {
-          resourceType: 'aws:ecs:task',
-          selectionMode: `COUNT(${tasksToStop})`,
-          parameters: { cluster: cluster.clusterName, service: props.service.serviceName },
+    if (props.service) {
+      const service = props.service;
+      const cluster = service.cluster;
+      experiments.taskLoss = new FisExperiment(this, 'TaskLoss', {
+        ...common,
+        description: `Stop ${tasksToStop} task(s) of the service. Hypothesis: the load balancer routes around them within 10 s, ECS replaces them, and the availability SLO holds.`,
+        targets: {
+          ServiceTasks: {
+            resourceType: 'aws:ecs:task',
+            selectionMode: `COUNT(${tasksToStop})`,
+            parameters: { cluster: cluster.clusterName, service: service.serviceName },
+          },
         },
-      },
-      actions: {
-        StopTasks: { actionId: 'aws:ecs:stop-task', description: 'Stop tasks as a crash or host loss would', targets: { Tasks: 'ServiceTasks' } },
-      },
-      wildcardReason: 'task IDs are assigned at run time, so StopTask is scoped to the tasks of this cluster (task/<cluster>/*); ListTasks has no resource type and is conditioned on this cluster',
-      permissions: [
-        new iam.PolicyStatement({
-          sid: 'StopServiceTasks',
-          actions: ['ecs:StopTask', 'ecs:DescribeTasks'],
-          resources: [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${cluster.clusterName}/*` })],
-        }),
-        new iam.PolicyStatement({
-          sid: 'FindServiceTasks',
-          actions: ['ecs:ListTasks'],
-          resources: ['*'],
-          conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
-        }),
-      ],
-    });
+        actions: {
+          StopTasks: { actionId: 'aws:ecs:stop-task', description: 'Stop tasks as a crash or host loss would', targets: { Tasks: 'ServiceTasks' } },
+        },
+        wildcardReason: 'task IDs are assigned at run time, so StopTask is scoped to the tasks of this cluster (task/<cluster>/*); ListTasks has no resource type and is conditioned on this cluster',
+        permissions: [
+          new iam.PolicyStatement({
+            sid: 'StopServiceTasks',
+            actions: ['ecs:StopTask', 'ecs:DescribeTasks'],
+            resources: [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${cluster.clusterName}/*` })],
+          }),
+          new iam.PolicyStatement({
+            sid: 'FindServiceTasks',
+            actions: ['ecs:ListTasks'],
+            resources: ['*'],
+            conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+          }),
+        ],
+      });
+    }
 
     if (props.database) {
       const { instanceArn, clusterArn } = props.database;

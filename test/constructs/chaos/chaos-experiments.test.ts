@@ -29,6 +29,8 @@ function build(overrides: Partial<ChaosExperimentsProps> = {}, app: App = newApp
     service: service.service,
     database: { instanceArn: DB_ARN },
     zone: { availabilityZone: ZONES[0], subnets: zoneSubnets, vpc: network.vpc },
+    // Scheduled, as the reference app asks for; the construct's own default is off.
+    schedule: { enabled: true },
     ...overrides,
   });
   return { stack, network, service, pageAlarm, chaos, zoneSubnets, template: Template.fromStack(stack) };
@@ -220,6 +222,23 @@ describe('ChaosExperiments variants', () => {
     template.resourceCountIs('AWS::Scheduler::Schedule', 1);
   });
 
+  it('builds only the database failover for a database-only drill, without a service', () => {
+    const { template, chaos } = build({ service: undefined, zone: undefined });
+    template.resourceCountIs('AWS::FIS::ExperimentTemplate', 1);
+    experimentWith(template, 'aws:rds:reboot-db-instances');
+    expect(chaos.experiments.taskLoss).toBeUndefined();
+    expect(chaos.experiments.databaseFailover).toBeDefined();
+  });
+
+  it('schedules nothing unless asked: the templates are started by hand', () => {
+    const { template, chaos } = build({ schedule: undefined });
+    template.resourceCountIs('AWS::FIS::ExperimentTemplate', 3);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 0);
+    expect(JSON.stringify(template.findResources('AWS::IAM::Role'))).not.toContain('scheduler.amazonaws.com');
+    expect(chaos.deadLetterQueue).toBeUndefined();
+    expect(chaos.schedules).toEqual({});
+  });
+
   it('keeps the templates but schedules nothing when the schedule is off', () => {
     const { template } = build({ schedule: { enabled: false } });
     template.resourceCountIs('AWS::FIS::ExperimentTemplate', 3);
@@ -228,7 +247,9 @@ describe('ChaosExperiments variants', () => {
   });
 
   it('schedules only the chosen experiments, in the chosen zone and time', () => {
-    const { template } = build({ schedule: { experiments: [ExperimentName.TASK_LOSS], timeZone: 'Europe/Berlin', cron: { taskLoss: 'cron(30 14 ? * MON *)' } } });
+    const { template } = build({
+      schedule: { enabled: true, experiments: [ExperimentName.TASK_LOSS], timeZone: 'Europe/Berlin', cron: { taskLoss: 'cron(30 14 ? * MON *)' } },
+    });
     template.resourceCountIs('AWS::Scheduler::Schedule', 1);
     template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(30 14 ? * MON *)', ScheduleExpressionTimezone: 'Europe/Berlin' });
   });
@@ -249,6 +270,7 @@ describe('ChaosExperiments rejects impossible props', () => {
     ['no stop condition', { stopConditionAlarms: [] }, /stopConditionAlarms must hold 1 to 5 alarms .* got 0/],
     ['both database kinds', { database: { instanceArn: DB_ARN, clusterArn: 'arn:aws:rds:us-east-1:1:cluster:x' } }, /exactly one of instanceArn and clusterArn/],
     ['zero tasks to stop', { tasksToStop: 0 }, /tasksToStop must be a whole number of at least 1, got 0/],
+    ['no target at all', { service: undefined, database: undefined, zone: undefined }, /ChaosExperiments needs at least one target: pass service \(task loss\), database \(failover\) or zone \(zone loss\)/],
     ['scheduling an experiment that was not built', { database: undefined, schedule: { experiments: [ExperimentName.DATABASE_FAILOVER] } }, /schedule.experiments names "databaseFailover", which was not built/],
   ])('%s', (_name, props, message) => {
     expect(() => build(props)).toThrow(message);
