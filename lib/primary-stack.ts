@@ -204,6 +204,7 @@ export class PrimaryStack extends Stack {
       availabilityZones: [...config.availabilityZones],
       database: this.database,
       infrastructureAlarms: this.infrastructureAlarms,
+      errorBudgetPolicy: 'docs/slo.md',
     });
 
     this.chaos = new ChaosExperiments(this, 'Chaos', {

@@ -31,6 +31,11 @@ export interface ServiceDashboardProps {
    * @default - SLO alarms only
    */
   readonly infrastructureAlarms?: InfrastructureAlarms;
+  /**
+   * Where the error budget policy is written down (a URL or a path), shown under the SLOs.
+   * @default - not shown
+   */
+  readonly errorBudgetPolicy?: string;
 }
 
 const FULL = 24;
@@ -67,7 +72,7 @@ export class ServiceDashboard extends Construct {
             `**Latency SLO** ${pct(latency.target)} of responses within ${props.slo.config.latency.thresholdMs} ms over ${latency.periodDays} days.`,
           availability.tiers
             .map((t) => `${t.tier.severity === BurnRateSeverity.PAGE ? 'Page' : 'Ticket'}: ${t.tier.burnRate}× the budget over ${describeWindow(Duration.seconds(t.tier.longWindowSeconds))} and ${describeWindow(Duration.seconds(t.tier.shortWindowSeconds))}`)
-            .join(' · ') + '. Error budget policy: docs/slo.md.',
+            .join(' · ') + (props.errorBudgetPolicy ? `. Error budget policy: ${props.errorBudgetPolicy}.` : '.'),
         ].join('\n\n'),
         width: FULL,
         height: 3,

@@ -58,6 +58,11 @@ describe('the monitoring constructs on an imported service', () => {
     expect(body).toContain('\\"AWS/ECS\\",\\"MemoryUtilization\\",\\"ClusterName\\",\\"shop\\",\\"ServiceName\\",\\"orders\\"');
   });
 
+  it('points at no error budget policy unless given one', () => {
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(JSON.stringify(dashboard.Properties.DashboardBody)).not.toContain('Error budget policy');
+  });
+
   it('refuses deployment alarms it cannot wire, naming its own prop', () => {
     const { stack, service, loadBalancer, targetGroup } = importedService();
     expect(() => new SloAlarms(stack, 'Slo', { loadBalancer, targetGroup, service, enableDeploymentAlarms: true })).toThrow(

@@ -61,6 +61,7 @@ beforeAll(() => {
     availabilityZones: ZONES,
     database,
     infrastructureAlarms: infrastructure,
+    errorBudgetPolicy: 'docs/slo.md',
   });
 
   template = Template.fromStack(stack);
@@ -284,6 +285,7 @@ describe('dashboard', () => {
       'us-east-1c',
       'ECS: running, desired and pending tasks',
       'Database connections',
+      'Error budget policy: docs/slo.md.',
     ]) {
       expect(body).toContain(text);
     }
