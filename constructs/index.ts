@@ -44,6 +44,7 @@ export {
   type ChaosZoneTarget,
   type ChaosScheduleOptions,
   type ChaosCronExpressions,
+  type ChaosHypotheses,
   type ChaosExperimentTemplates,
   type ChaosSchedules,
 } from './chaos/chaos-experiments';

@@ -216,6 +216,13 @@ export class PrimaryStack extends Stack {
       database: this.database.cluster ? { clusterArn: this.database.resourceArn } : { instanceArn: this.database.resourceArn },
       zone: { availabilityZone: config.chaos.zone, subnets: this.network.privateSubnetsIn(config.chaos.zone), vpc: this.network.vpc },
       zoneOutageMinutes: config.chaos.zoneOutageMinutes,
+      // The numbers this stack is built for: 10 s detection (5 s × 2 health checks), Multi-AZ instance failover.
+      hypotheses: {
+        taskLoss: 'the load balancer routes around them within 10 s, ECS replaces them, and the availability SLO holds.',
+        databaseFailover:
+          'the service rides through the 60-120 s failover with fast 503s and retries, no acknowledged write is lost, and the availability SLO holds.',
+        azLoss: 'the load balancer stops sending to that zone within 10 s, the other zones carry the load, and the availability SLO holds.',
+      },
       schedule: {
         enabled: config.chaos.schedule,
         experiments: config.chaos.scheduledExperiments,

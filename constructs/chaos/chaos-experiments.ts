@@ -34,6 +34,25 @@ export interface ChaosZoneTarget {
   readonly vpc: ec2.IVpc;
 }
 
+/**
+ * What each experiment expects to hold, in one sentence: the hypothesis in the template's description,
+ * after what the experiment does. State the numbers the service is built for, so a run can refute them.
+ */
+export interface ChaosHypotheses {
+  /** @default 'the load balancer routes around them, ECS replaces them, and the availability SLO holds.' */
+  readonly taskLoss?: string;
+  /** @default 'the service rides through the failover, no acknowledged write is lost, and the availability SLO holds.' */
+  readonly databaseFailover?: string;
+  /** @default 'the load balancer stops sending to that zone, the other zones carry the load, and the availability SLO holds.' */
+  readonly azLoss?: string;
+}
+
+const DEFAULT_HYPOTHESES: Required<ChaosHypotheses> = {
+  taskLoss: 'the load balancer routes around them, ECS replaces them, and the availability SLO holds.',
+  databaseFailover: 'the service rides through the failover, no acknowledged write is lost, and the availability SLO holds.',
+  azLoss: 'the load balancer stops sending to that zone, the other zones carry the load, and the availability SLO holds.',
+};
+
 /** An EventBridge Scheduler cron expression per experiment, in the schedule's time zone. */
 export interface ChaosCronExpressions {
   /** @default 'cron(0 10 ? * TUE *)' */
@@ -126,6 +145,11 @@ export interface ChaosExperimentsProps {
    */
   readonly zoneOutageMinutes?: number;
   /**
+   * The hypothesis of each experiment, shown in its description.
+   * @default - hypotheses without numbers: see ChaosHypotheses
+   */
+  readonly hypotheses?: ChaosHypotheses;
+  /**
    * When the experiments run.
    * @default - not scheduled: templates started by hand
    */
@@ -168,6 +192,7 @@ export class ChaosExperiments extends Construct {
     const timeZone = props.schedule?.timeZone ?? DEFAULT_TIME_ZONE;
     const flexibleWindow = props.schedule?.flexibleWindow ?? Duration.minutes(15);
     const cron = { ...DEFAULT_CRON, ...props.schedule?.cron };
+    const hypotheses = { ...DEFAULT_HYPOTHESES, ...props.hypotheses };
 
     if (!Number.isInteger(tasksToStop) || tasksToStop < 1) {
       throw new Error(`tasksToStop must be a whole number of at least 1, got ${tasksToStop}`);
@@ -209,7 +234,7 @@ export class ChaosExperiments extends Construct {
       const cluster = service.cluster;
       experiments.taskLoss = new FisExperiment(this, 'TaskLoss', {
         ...common,
-        description: `Stop ${tasksToStop} task(s) of the service. Hypothesis: the load balancer routes around them within 10 s, ECS replaces them, and the availability SLO holds.`,
+        description: `Stop ${tasksToStop} task(s) of the service. Hypothesis: ${hypotheses.taskLoss}`,
         targets: {
           ServiceTasks: {
             resourceType: 'aws:ecs:task',
@@ -241,8 +266,7 @@ export class ChaosExperiments extends Construct {
       const { instanceArn, clusterArn } = props.database;
       experiments.databaseFailover = new FisExperiment(this, 'DatabaseFailover', {
         ...common,
-        description:
-          'Fail the database over to its standby. Hypothesis: the service rides through the 60-120 s failover with fast 503s and retries, no acknowledged write is lost, and the availability SLO holds.',
+        description: `Fail the database over to its standby. Hypothesis: ${hypotheses.databaseFailover}`,
         targets: instanceArn
           ? { Database: { resourceType: 'aws:rds:db', selectionMode: 'ALL', resourceArns: [instanceArn] } }
           : { Database: { resourceType: 'aws:rds:cluster', selectionMode: 'ALL', resourceArns: [clusterArn!] } },
@@ -275,7 +299,7 @@ export class ChaosExperiments extends Construct {
       const networkAclArn = stack.formatArn({ service: 'ec2', resource: 'network-acl', resourceName: '*' });
       experiments.azLoss = new FisExperiment(this, 'AzLoss', {
         ...common,
-        description: `Cut all network traffic of the task and database subnets in ${props.zone.availabilityZone} for ${zoneOutageMinutes} min. Hypothesis: the load balancer stops sending to that zone within 10 s, the other zones carry the load, and the availability SLO holds. The cut does not fail the database over (network ACLs do not carry RDS replication); the database failover experiment covers that.`,
+        description: `Cut all network traffic of the task and database subnets in ${props.zone.availabilityZone} for ${zoneOutageMinutes} min. Hypothesis: ${hypotheses.azLoss} The cut does not fail the database over (network ACLs do not carry RDS replication); the database failover experiment covers that.`,
         targets: {
           ZoneSubnets: { resourceType: 'aws:ec2:subnet', selectionMode: 'ALL', resourceArns: subnetArns },
         },

@@ -29,8 +29,14 @@ function build(overrides: Partial<ChaosExperimentsProps> = {}, app: App = newApp
     service: service.service,
     database: { instanceArn: DB_ARN },
     zone: { availabilityZone: ZONES[0], subnets: zoneSubnets, vpc: network.vpc },
-    // Scheduled, as the reference app asks for; the construct's own default is off.
+    // Scheduled and with the hypotheses of the reference app (lib/primary-stack.ts); the construct's own defaults differ.
     schedule: { enabled: true },
+    hypotheses: {
+      taskLoss: 'the load balancer routes around them within 10 s, ECS replaces them, and the availability SLO holds.',
+      databaseFailover:
+        'the service rides through the 60-120 s failover with fast 503s and retries, no acknowledged write is lost, and the availability SLO holds.',
+      azLoss: 'the load balancer stops sending to that zone within 10 s, the other zones carry the load, and the availability SLO holds.',
+    },
     ...overrides,
   });
   return { stack, network, service, pageAlarm, chaos, zoneSubnets, template: Template.fromStack(stack) };
@@ -228,6 +234,17 @@ describe('ChaosExperiments variants', () => {
     experimentWith(template, 'aws:rds:reboot-db-instances');
     expect(chaos.experiments.taskLoss).toBeUndefined();
     expect(chaos.experiments.databaseFailover).toBeDefined();
+  });
+
+  it("claims no service's numbers unless given its hypotheses", () => {
+    const { template } = build({ hypotheses: undefined });
+    const descriptions = Object.values(template.findResources('AWS::FIS::ExperimentTemplate')).map((r) => r.Properties.Description as string);
+    expect(descriptions.sort()).toEqual([
+      expect.stringMatching(/^Cut all network traffic .* for 5 min\. Hypothesis: the load balancer stops sending to that zone, the other zones carry the load, and the availability SLO holds\. The cut does not fail/),
+      'Fail the database over to its standby. Hypothesis: the service rides through the failover, no acknowledged write is lost, and the availability SLO holds.',
+      'Stop 1 task(s) of the service. Hypothesis: the load balancer routes around them, ECS replaces them, and the availability SLO holds.',
+    ]);
+    expect(descriptions.join(' ')).not.toMatch(/\d+ s\b/);
   });
 
   it('schedules nothing unless asked: the templates are started by hand', () => {
