@@ -1,6 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ResilienceChecks } from '../constructs/checks/resilience-checks';
+import { ResilienceChecks } from '@ha-reference/constructs';
 import { CONFIG_CONTEXT_KEY, HaConfig, parseConfig } from './config';
 import { DrStack } from './dr-stack';
 import { PrimaryStack } from './primary-stack';

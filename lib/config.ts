@@ -15,11 +15,13 @@ import {
   EXPERIMENT_NAMES,
   ExperimentName,
   isKnownTimeZone,
-} from '../constructs/chaos/schedule-rules';
+  POSTGRES_RESERVED_CONNECTIONS,
+  postgresMaxConnections,
+  ResolvedSloConfig,
+  resolveSloConfig,
+  SloConfigError,
+} from '@ha-reference/constructs/pure';
 import { DB_POOL_MAX } from '../app/src/contract';
-import { POSTGRES_RESERVED_CONNECTIONS, postgresMaxConnections } from '../constructs/database/postgres-connections';
-import { SloConfigError } from '../constructs/slo/burn-rate';
-import { ResolvedSloConfig, resolveSloConfig } from '../constructs/slo/slo-config';
 
 /** Context key that holds the configuration. */
 export const CONFIG_CONTEXT_KEY = 'ha';

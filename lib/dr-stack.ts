@@ -1,6 +1,6 @@
 import { CfnOutput, Duration, Fn, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { DrBackupVault } from '../constructs/database/dr-backup-vault';
+import { DrBackupVault } from '@ha-reference/constructs';
 import type { HaConfig } from './config';
 
 export interface DrStackProps extends StackProps {

@@ -6,14 +6,21 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { Construct } from 'constructs';
-import { MultiAzNetwork } from '../constructs/network/multi-az-network';
-import { ResilientFargateService } from '../constructs/service/resilient-fargate-service';
-import { DatabaseBackupPlan } from '../constructs/database/database-backup-plan';
-import { DatabaseRestoreTesting } from '../constructs/database/database-restore-testing';
-import { MultiAzDatabase } from '../constructs/database/multi-az-database';
-import { postgresMaxConnections } from '../constructs/database/postgres-connections';
-import { ChaosExperiments } from '../constructs/chaos/chaos-experiments';
-import { ApplicationSignalsSlos, InfrastructureAlarms, ServiceDashboard, SloAlarms } from '../constructs/slo';
+import {
+  ApplicationSignalsSlos,
+  ChaosExperiments,
+  ContainerUser,
+  DatabaseBackupPlan,
+  DatabaseRestoreTesting,
+  InfrastructureAlarms,
+  MultiAzDatabase,
+  MultiAzDeployment,
+  MultiAzNetwork,
+  ResilientFargateService,
+  ServiceDashboard,
+  SloAlarms,
+} from '@ha-reference/constructs';
+import { postgresMaxConnections } from '@ha-reference/constructs/pure';
 import { DB_POOL_MAX, DEREGISTRATION_DELAY_SECONDS, HEALTH_PATHS, SERVICE_PORT, STOP_TIMEOUT_SECONDS } from '../app/src/contract';
 import type { HaConfig } from './config';
 import type { DisasterRecoveryTargets } from './dr-stack';
@@ -43,7 +50,7 @@ export interface PrimaryStackProps extends StackProps {
   readonly disasterRecovery?: DisasterRecoveryTargets;
 }
 
-/** The serving region: network, service and database. Wiring only; the logic lives in constructs/. */
+/** The serving region: network, service and database. Wiring only; the logic lives in @ha-reference/constructs. */
 export class PrimaryStack extends Stack {
   public readonly network: MultiAzNetwork;
   public readonly service: ResilientFargateService;
@@ -68,7 +75,7 @@ export class PrimaryStack extends Stack {
     this.database = new MultiAzDatabase(this, 'Database', {
       vpc: this.network.vpc,
       vpcSubnets: this.network.dataSubnets,
-      deployment: config.database.deployment,
+      deployment: config.database.deployment === 'cluster' ? MultiAzDeployment.CLUSTER : MultiAzDeployment.INSTANCE,
       engineVersion: config.database.engineVersion,
       instanceClass: config.database.instanceClass,
       allocatedStorageGiB: config.database.allocatedStorageGiB,
@@ -124,7 +131,10 @@ export class PrimaryStack extends Stack {
       image,
       containerPort: SERVICE_PORT,
       livenessCommand: ['CMD', 'node', 'dist/healthcheck.js'],
-      healthCheck: { path: HEALTH_PATHS.ready },
+      // The image's unprivileged "node" user (app/Dockerfile), on the read-only root the service is built for.
+      user: ContainerUser.of('1000:1000'),
+      readonlyRootFilesystem: true,
+      healthCheck: { path: HEALTH_PATHS.ready, healthyHttpCodes: '200' },
       deregistrationDelay: Duration.seconds(DEREGISTRATION_DELAY_SECONDS),
       stopTimeout: Duration.seconds(STOP_TIMEOUT_SECONDS),
       cpu: config.service.cpu,
@@ -194,6 +204,7 @@ export class PrimaryStack extends Stack {
       availabilityZones: [...config.availabilityZones],
       database: this.database,
       infrastructureAlarms: this.infrastructureAlarms,
+      errorBudgetPolicy: 'docs/slo.md',
     });
 
     this.chaos = new ChaosExperiments(this, 'Chaos', {
@@ -205,6 +216,13 @@ export class PrimaryStack extends Stack {
       database: this.database.cluster ? { clusterArn: this.database.resourceArn } : { instanceArn: this.database.resourceArn },
       zone: { availabilityZone: config.chaos.zone, subnets: this.network.privateSubnetsIn(config.chaos.zone), vpc: this.network.vpc },
       zoneOutageMinutes: config.chaos.zoneOutageMinutes,
+      // The numbers this stack is built for: 10 s detection (5 s × 2 health checks), Multi-AZ instance failover.
+      hypotheses: {
+        taskLoss: 'the load balancer routes around them within 10 s, ECS replaces them, and the availability SLO holds.',
+        databaseFailover:
+          'the service rides through the 60-120 s failover with fast 503s and retries, no acknowledged write is lost, and the availability SLO holds.',
+        azLoss: 'the load balancer stops sending to that zone within 10 s, the other zones carry the load, and the availability SLO holds.',
+      },
       schedule: {
         enabled: config.chaos.schedule,
         experiments: config.chaos.scheduledExperiments,

@@ -15,7 +15,7 @@ import { FisExperiment } from './fis-experiment';
 import { cronProblem, DEFAULT_CRON, DEFAULT_TIME_ZONE, DEFAULT_ZONE_OUTAGE_MINUTES, durationProblem, ExperimentName, isKnownTimeZone, isoDuration } from './schedule-rules';
 import { newEncryptionKey } from '../common/encryption-key';
 
-export type { ExperimentName };
+export { ExperimentName };
 
 /** The database to fail over: a Multi-AZ DB instance or a Multi-AZ DB cluster. */
 export interface ChaosDatabaseTarget {
@@ -35,11 +35,63 @@ export interface ChaosZoneTarget {
   readonly vpc: ec2.IVpc;
 }
 
+/**
+ * What each experiment expects to hold, in one sentence: the hypothesis in the template's description,
+ * after what the experiment does. State the numbers the service is built for, so a run can refute them.
+ */
+export interface ChaosHypotheses {
+  /** @default 'the load balancer routes around them, ECS replaces them, and the availability SLO holds.' */
+  readonly taskLoss?: string;
+  /** @default 'the service rides through the failover, no acknowledged write is lost, and the availability SLO holds.' */
+  readonly databaseFailover?: string;
+  /** @default 'the load balancer stops sending to that zone, the other zones carry the load, and the availability SLO holds.' */
+  readonly azLoss?: string;
+}
+
+const DEFAULT_HYPOTHESES: Required<ChaosHypotheses> = {
+  taskLoss: 'the load balancer routes around them, ECS replaces them, and the availability SLO holds.',
+  databaseFailover: 'the service rides through the failover, no acknowledged write is lost, and the availability SLO holds.',
+  azLoss: 'the load balancer stops sending to that zone, the other zones carry the load, and the availability SLO holds.',
+};
+
+/** An EventBridge Scheduler cron expression per experiment, in the schedule's time zone. */
+export interface ChaosCronExpressions {
+  /** @default 'cron(0 10 ? * TUE *)' */
+  readonly taskLoss?: string;
+  /** @default 'cron(0 10 ? * WED *)' */
+  readonly databaseFailover?: string;
+  /** @default 'cron(0 10 ? * THU *)' */
+  readonly azLoss?: string;
+}
+
+/** The experiment templates a {@link ChaosExperiments} built, by experiment. */
+export interface ChaosExperimentTemplates {
+  /** @default - not built */
+  readonly taskLoss?: FisExperiment;
+  /** @default - not built (no `database`) */
+  readonly databaseFailover?: FisExperiment;
+  /** @default - not built (no `zone`) */
+  readonly azLoss?: FisExperiment;
+}
+
+/** The schedules a {@link ChaosExperiments} created, by experiment. */
+export interface ChaosSchedules {
+  /** @default - not scheduled */
+  readonly taskLoss?: scheduler.Schedule;
+  /** @default - not scheduled */
+  readonly databaseFailover?: scheduler.Schedule;
+  /** @default - not scheduled */
+  readonly azLoss?: scheduler.Schedule;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** When the experiments run. */
 export interface ChaosScheduleOptions {
   /**
-   * Run the experiments on a schedule. Off, they are templates started by hand.
-   * @default true
+   * Run the experiments on a schedule. Off, they are templates started by hand
+   * (`aws fis start-experiment --experiment-template-id <id>`).
+   * @default false
    */
   readonly enabled?: boolean;
   /**
@@ -52,7 +104,7 @@ export interface ChaosScheduleOptions {
    * staggered, so people are there to watch and one experiment never overlaps another.
    * @default - taskLoss Tue 10:00, databaseFailover Wed 10:00, azLoss Thu 10:00
    */
-  readonly cron?: Partial<Record<ExperimentName, string>>;
+  readonly cron?: ChaosCronExpressions;
   /**
    * IANA time zone of the cron expressions.
    * @default 'America/New_York'
@@ -68,8 +120,11 @@ export interface ChaosScheduleOptions {
 export interface ChaosExperimentsProps {
   /** Alarms that stop every experiment when they fire: the SLO page alarm. One to five. */
   readonly stopConditionAlarms: cloudwatch.IAlarm[];
-  /** The service whose tasks are stopped. */
-  readonly service: ecs.IBaseService;
+  /**
+   * The service whose tasks are stopped, defined in this app or imported.
+   * @default - no task-loss experiment
+   */
+  readonly service?: ecs.IBaseService;
   /**
    * Tasks stopped by the task-loss experiment.
    * @default 1
@@ -90,7 +145,15 @@ export interface ChaosExperimentsProps {
    * @default 5
    */
   readonly zoneOutageMinutes?: number;
-  /** @default - scheduled, see ChaosScheduleOptions */
+  /**
+   * The hypothesis of each experiment, shown in its description.
+   * @default - hypotheses without numbers: see ChaosHypotheses
+   */
+  readonly hypotheses?: ChaosHypotheses;
+  /**
+   * When the experiments run.
+   * @default - not scheduled: templates started by hand
+   */
   readonly schedule?: ChaosScheduleOptions;
   /**
    * Key for the experiment log group and the dead-letter queue.
@@ -105,26 +168,32 @@ export interface ChaosExperimentsProps {
 }
 
 /**
- * The standing chaos experiments of the service: lose tasks, fail the database over, lose a zone.
- * Each stops on the SLO page alarm, logs to an encrypted log group, and runs weekly in business hours
- * from EventBridge Scheduler with retries and a dead-letter queue.
+ * The standing chaos experiments of a service: lose tasks, fail the database over, lose a zone; each is
+ * built when its target is given. Each stops on the SLO page alarm and logs to an encrypted log group;
+ * when the schedule is enabled, EventBridge Scheduler starts them (weekly in business hours by default)
+ * with retries and a dead-letter queue.
  */
 export class ChaosExperiments extends Construct {
-  public readonly experiments: Partial<Record<ExperimentName, FisExperiment>> = {};
+  public readonly experiments: ChaosExperimentTemplates;
   public readonly logGroup: logs.LogGroup;
-  public readonly schedules: Partial<Record<ExperimentName, scheduler.Schedule>> = {};
+  public readonly schedules: ChaosSchedules;
   /** Receives schedule invocations that failed after every retry. @default - none when the schedule is off */
   public readonly deadLetterQueue?: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: ChaosExperimentsProps) {
     super(scope, id);
+    const experiments: Mutable<ChaosExperimentTemplates> = {};
+    const schedules: Mutable<ChaosSchedules> = {};
+    this.experiments = experiments;
+    this.schedules = schedules;
 
     const tasksToStop = props.tasksToStop ?? 1;
     const zoneOutageMinutes = props.zoneOutageMinutes ?? DEFAULT_ZONE_OUTAGE_MINUTES;
-    const scheduleEnabled = props.schedule?.enabled ?? true;
+    const scheduleEnabled = props.schedule?.enabled ?? false;
     const timeZone = props.schedule?.timeZone ?? DEFAULT_TIME_ZONE;
     const flexibleWindow = props.schedule?.flexibleWindow ?? Duration.minutes(15);
     const cron = { ...DEFAULT_CRON, ...props.schedule?.cron };
+    const hypotheses = { ...DEFAULT_HYPOTHESES, ...props.hypotheses };
 
     if (!Number.isInteger(tasksToStop) || tasksToStop < 1) {
       throw new Error(`tasksToStop must be a whole number of at least 1, got ${tasksToStop}`);
@@ -140,6 +209,9 @@ export class ChaosExperiments extends Construct {
     }
     if (props.database && Boolean(props.database.instanceArn) === Boolean(props.database.clusterArn)) {
       throw new Error('database must give exactly one of instanceArn and clusterArn');
+    }
+    if (!props.service && !props.database && !props.zone) {
+      throw new Error('ChaosExperiments needs at least one target: pass service (task loss), database (failover) or zone (zone loss)');
     }
     if (props.zone && props.zone.subnets.length === 0) {
       throw new Error(`zone.subnets must list the subnets of ${props.zone.availabilityZone} to cut off, got none`);
@@ -158,43 +230,44 @@ export class ChaosExperiments extends Construct {
     });
 
     const common = { stopConditionAlarms: props.stopConditionAlarms, logGroup: this.logGroup };
-    const cluster = props.service.cluster;
-
-    this.experiments.taskLoss = new FisExperiment(this, 'TaskLoss', {
-      ...common,
-      description: `Stop ${tasksToStop} task(s) of the service. Hypothesis: the load balancer routes around them within 10 s, ECS replaces them, and the availability SLO holds.`,
-      targets: {
-        ServiceTasks: {
-          resourceType: 'aws:ecs:task',
-          selectionMode: `COUNT(${tasksToStop})`,
-          parameters: { cluster: cluster.clusterName, service: props.service.serviceName },
+    if (props.service) {
+      const service = props.service;
+      const cluster = service.cluster;
+      experiments.taskLoss = new FisExperiment(this, 'TaskLoss', {
+        ...common,
+        description: `Stop ${tasksToStop} task(s) of the service. Hypothesis: ${hypotheses.taskLoss}`,
+        targets: {
+          ServiceTasks: {
+            resourceType: 'aws:ecs:task',
+            selectionMode: `COUNT(${tasksToStop})`,
+            parameters: { cluster: cluster.clusterName, service: service.serviceName },
+          },
         },
-      },
-      actions: {
-        StopTasks: { actionId: 'aws:ecs:stop-task', description: 'Stop tasks as a crash or host loss would', targets: { Tasks: 'ServiceTasks' } },
-      },
-      wildcardReason: 'task IDs are assigned at run time, so StopTask is scoped to the tasks of this cluster (task/<cluster>/*); ListTasks has no resource type and is conditioned on this cluster',
-      permissions: [
-        new iam.PolicyStatement({
-          sid: 'StopServiceTasks',
-          actions: ['ecs:StopTask', 'ecs:DescribeTasks'],
-          resources: [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${cluster.clusterName}/*` })],
-        }),
-        new iam.PolicyStatement({
-          sid: 'FindServiceTasks',
-          actions: ['ecs:ListTasks'],
-          resources: ['*'],
-          conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
-        }),
-      ],
-    });
+        actions: {
+          StopTasks: { actionId: 'aws:ecs:stop-task', description: 'Stop tasks as a crash or host loss would', targets: { Tasks: 'ServiceTasks' } },
+        },
+        wildcardReason: 'task IDs are assigned at run time, so StopTask is scoped to the tasks of this cluster (task/<cluster>/*); ListTasks has no resource type and is conditioned on this cluster',
+        permissions: [
+          new iam.PolicyStatement({
+            sid: 'StopServiceTasks',
+            actions: ['ecs:StopTask', 'ecs:DescribeTasks'],
+            resources: [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${cluster.clusterName}/*` })],
+          }),
+          new iam.PolicyStatement({
+            sid: 'FindServiceTasks',
+            actions: ['ecs:ListTasks'],
+            resources: ['*'],
+            conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+          }),
+        ],
+      });
+    }
 
     if (props.database) {
       const { instanceArn, clusterArn } = props.database;
-      this.experiments.databaseFailover = new FisExperiment(this, 'DatabaseFailover', {
+      experiments.databaseFailover = new FisExperiment(this, 'DatabaseFailover', {
         ...common,
-        description:
-          'Fail the database over to its standby. Hypothesis: the service rides through the 60-120 s failover with fast 503s and retries, no acknowledged write is lost, and the availability SLO holds.',
+        description: `Fail the database over to its standby. Hypothesis: ${hypotheses.databaseFailover}`,
         targets: instanceArn
           ? { Database: { resourceType: 'aws:rds:db', selectionMode: 'ALL', resourceArns: [instanceArn] } }
           : { Database: { resourceType: 'aws:rds:cluster', selectionMode: 'ALL', resourceArns: [clusterArn!] } },
@@ -225,9 +298,9 @@ export class ChaosExperiments extends Construct {
         stack.formatArn({ service: 'ec2', resource: 'subnet', resourceName: subnet.subnetId }),
       );
       const networkAclArn = stack.formatArn({ service: 'ec2', resource: 'network-acl', resourceName: '*' });
-      this.experiments.azLoss = new FisExperiment(this, 'AzLoss', {
+      experiments.azLoss = new FisExperiment(this, 'AzLoss', {
         ...common,
-        description: `Cut all network traffic of the task and database subnets in ${props.zone.availabilityZone} for ${zoneOutageMinutes} min. Hypothesis: the load balancer stops sending to that zone within 10 s, the other zones carry the load, and the availability SLO holds. The cut does not fail the database over (network ACLs do not carry RDS replication); the database failover experiment covers that.`,
+        description: `Cut all network traffic of the task and database subnets in ${props.zone.availabilityZone} for ${zoneOutageMinutes} min. Hypothesis: ${hypotheses.azLoss} The cut does not fail the database over (network ACLs do not carry RDS replication); the database failover experiment covers that.`,
         targets: {
           ZoneSubnets: { resourceType: 'aws:ec2:subnet', selectionMode: 'ALL', resourceArns: subnetArns },
         },
@@ -342,7 +415,7 @@ export class ChaosExperiments extends Construct {
           retryAttempts: 3,
           maxEventAge: Duration.hours(1),
         });
-        this.schedules[name] = new scheduler.Schedule(this, `${capitalise(name)}Schedule`, {
+        schedules[name] = new scheduler.Schedule(this, `${capitalise(name)}Schedule`, {
           description: `Starts the ${name} chaos experiment weekly in business hours`,
           schedule: scheduler.ScheduleExpression.expression(cron[name], TimeZone.of(timeZone)),
           target,

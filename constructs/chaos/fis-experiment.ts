@@ -6,6 +6,22 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResources } from '../common/acknowledge';
 
+/** Narrows the resources of a target by an attribute. */
+export interface FisTargetFilter {
+  /** Attribute path, such as `State.Name` or `Placement.AvailabilityZone`. */
+  readonly path: string;
+  /** Values the attribute may have. */
+  readonly values: string[];
+}
+
+/** What FIS does when a target matches no resource. */
+export enum EmptyTargetResolutionMode {
+  /** Fail the experiment: a misconfigured target is visible instead of a hollow success. */
+  FAIL = 'fail',
+  /** Skip the actions on the empty target and carry on. */
+  SKIP = 'skip',
+}
+
 /** Resources an action runs on. */
 export interface FisTarget {
   /** FIS resource type, such as `aws:ecs:task`. */
@@ -17,7 +33,7 @@ export interface FisTarget {
   /** Resource-type parameters, such as `cluster` and `service` for ECS tasks. @default - none */
   readonly parameters?: Record<string, string>;
   /** Narrow the matches by attribute. @default - none */
-  readonly filters?: Array<{ readonly path: string; readonly values: string[] }>;
+  readonly filters?: FisTargetFilter[];
 }
 
 /** One fault. */
@@ -55,9 +71,9 @@ export interface FisExperimentProps {
   /**
    * What to do when a target matches nothing. `fail` makes a misconfigured experiment visible instead
    * of reporting a hollow success.
-   * @default 'fail'
+   * @default EmptyTargetResolutionMode.FAIL
    */
-  readonly emptyTargetResolutionMode?: 'fail' | 'skip';
+  readonly emptyTargetResolutionMode?: EmptyTargetResolutionMode;
 }
 
 /**
@@ -74,7 +90,7 @@ export class FisExperiment extends Construct {
   constructor(scope: Construct, id: string, props: FisExperimentProps) {
     super(scope, id);
 
-    const emptyTargetResolutionMode = props.emptyTargetResolutionMode ?? 'fail';
+    const emptyTargetResolutionMode = props.emptyTargetResolutionMode ?? EmptyTargetResolutionMode.FAIL;
     if (props.stopConditionAlarms.length < 1 || props.stopConditionAlarms.length > 5) {
       throw new Error(`stopConditionAlarms must hold 1 to 5 alarms (an experiment without a stop condition can hurt users without end), got ${props.stopConditionAlarms.length}`);
     }

@@ -3,9 +3,18 @@
  * and shared by the constructs and the config.
  */
 
-/** The experiments ChaosExperiments knows. */
-export const EXPERIMENT_NAMES = ['taskLoss', 'databaseFailover', 'azLoss'] as const;
-export type ExperimentName = (typeof EXPERIMENT_NAMES)[number];
+/** The experiments ChaosExperiments knows; the values are the names config and construct IDs use. */
+export enum ExperimentName {
+  /** Stop tasks of the service. */
+  TASK_LOSS = 'taskLoss',
+  /** Fail the database over to its standby. */
+  DATABASE_FAILOVER = 'databaseFailover',
+  /** Cut the network of one Availability Zone's subnets. */
+  AZ_LOSS = 'azLoss',
+}
+
+/** Every experiment name, in the order the experiments are built. */
+export const EXPERIMENT_NAMES: readonly ExperimentName[] = [ExperimentName.TASK_LOSS, ExperimentName.DATABASE_FAILOVER, ExperimentName.AZ_LOSS];
 
 /**
  * Business hours on a weekday, staggered, so people are there to watch and one experiment never overlaps

@@ -23,7 +23,7 @@ export interface ResilienceChecksProps extends NagPackProps {
 /**
  * Resilience checks for CDK apps: does the app survive a crashed task, a lost Availability Zone, a failed
  * database instance, a lost region and a bad deployment? Rules and their explanations are in
- * resilience-rules.ts; the same rules judge templates offline in `npm run report`.
+ * resilience-rules.ts; the same rules judge templates offline in the resilience report.
  *
  * Register beside the other packs: `Validations.of(app).addPlugins(new ResilienceChecks(app))`.
  * Acknowledge a finding on the one construct it applies to, with a reason that tells a reviewer why the finding
@@ -36,7 +36,7 @@ export interface ResilienceChecksProps extends NagPackProps {
  */
 export class ResilienceChecks extends NagPack {
   public readonly name = PACK_NAME;
-  public readonly ruleIds = RESILIENCE_RULES.map((rule) => `${PACK_NAME}-${rule.id}`);
+  public readonly ruleIds?: string[] = RESILIENCE_RULES.map((rule) => `${PACK_NAME}-${rule.id}`);
   private readonly summary: boolean;
   /** Templates of the stacks being checked, built once per validation run. */
   private readonly templates = new Map<Stack, CfnTemplate>();
@@ -73,7 +73,7 @@ export class ResilienceChecks extends NagPack {
       description:
         `${RESILIENCE_RULES.length} resilience rules checked ${this.resourcesChecked} resources: ` +
         `${count('error')} errors, ${count('warning')} warnings, ${count('info')} infos. ` +
-        'Run `npm run report` for the availability estimate and the recovery table.',
+        'The offline resilience report on the synthesised templates adds the availability estimate and the recovery table.',
       severity: 'info',
       violatingResources: [{ constructPath: scope.node.path || undefined, locations: [] }],
     };

@@ -8,6 +8,14 @@ import { checkDuration } from '../common/validate';
 import { newEncryptionKey } from '../common/encryption-key';
 import { stackInstanceSuffix } from '../common/stack-instance';
 
+/** The AWS Backup jobs a metric counts. */
+export enum BackupJobKind {
+  /** Backup jobs (`NumberOfBackupJobs*`). */
+  BACKUP = 'Backup',
+  /** Copy jobs (`NumberOfCopyJobs*`). */
+  COPY = 'Copy',
+}
+
 /** A copy of every recovery point into another vault, normally in another region. */
 export interface BackupCopyTarget {
   /** Destination vault (for another region: `BackupVault.fromBackupVaultArn`). */
@@ -103,7 +111,7 @@ export class DatabaseBackupPlan extends Construct {
   }
 
   /** Backup or copy jobs of this account and region that failed (AWS/Backup). @default Sum over 1 hour */
-  public metricJobsFailed(kind: 'Backup' | 'Copy' = 'Backup', props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  public metricJobsFailed(kind: BackupJobKind = BackupJobKind.BACKUP, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: 'AWS/Backup',
       metricName: `NumberOf${kind}JobsFailed`,

@@ -13,7 +13,12 @@ import { newEncryptionKey } from '../common/encryption-key';
 import { stackInstanceSuffix } from '../common/stack-instance';
 
 /** Multi-AZ DB instance (one synchronous standby) or Multi-AZ DB cluster (two readable standbys). */
-export type MultiAzDeployment = 'instance' | 'cluster';
+export enum MultiAzDeployment {
+  /** A Multi-AZ DB instance: one synchronous standby in another zone, failover typically 60-120 s. */
+  INSTANCE = 'instance',
+  /** A Multi-AZ DB cluster: a writer and two readable standbys, failover typically under 35 s. */
+  CLUSTER = 'cluster',
+}
 
 /** Where RDS replicates the automated backups (snapshots and transaction logs) of a Multi-AZ DB instance. */
 export interface BackupReplicationOptions {
@@ -42,7 +47,7 @@ export interface MultiAzDatabaseProps {
   /**
    * Multi-AZ DB instance or Multi-AZ DB cluster. A cluster fails over faster (typically under 35 s) and serves reads
    * from its standbys, but RDS cannot replicate its automated backups to another region.
-   * @default 'instance'
+   * @default MultiAzDeployment.INSTANCE
    */
   readonly deployment?: MultiAzDeployment;
   /**
@@ -180,9 +185,9 @@ export class MultiAzDatabase extends Construct {
   constructor(scope: Construct, id: string, props: MultiAzDatabaseProps) {
     super(scope, id);
 
-    const deployment = props.deployment ?? 'instance';
+    const deployment = props.deployment ?? MultiAzDeployment.INSTANCE;
     const engineVersion = props.engineVersion ?? '17.6';
-    const instanceClass = props.instanceClass ?? (deployment === 'cluster' ? 'db.m6gd.large' : 'db.m7g.large');
+    const instanceClass = props.instanceClass ?? (deployment === MultiAzDeployment.CLUSTER ? 'db.m6gd.large' : 'db.m7g.large');
     const allocatedStorageGiB = props.allocatedStorageGiB ?? 100;
     const maxAllocatedStorageGiB = props.maxAllocatedStorageGiB ?? Math.max(500, allocatedStorageGiB);
     const port = props.port ?? 5433;
@@ -212,7 +217,7 @@ export class MultiAzDatabase extends Construct {
     checkInt('port', port, 1150, 65535);
     checkInt('allocatedStorageGiB', allocatedStorageGiB, 20, 65536);
     checkInt('maxAllocatedStorageGiB', maxAllocatedStorageGiB, allocatedStorageGiB, 65536);
-    if (deployment === 'cluster') checkInt('clusterIops', clusterIops, Math.max(1000, Math.ceil(allocatedStorageGiB / 2)), Math.min(256000, allocatedStorageGiB * 50));
+    if (deployment === MultiAzDeployment.CLUSTER) checkInt('clusterIops', clusterIops, Math.max(1000, Math.ceil(allocatedStorageGiB / 2)), Math.min(256000, allocatedStorageGiB * 50));
     if (!backupRetention.isUnresolved()) {
       const days = backupRetention.toDays();
       if (!Number.isInteger(days) || days < BACKUP_RETENTION_DAYS.min || days > BACKUP_RETENTION_DAYS.max) {
@@ -224,7 +229,7 @@ export class MultiAzDatabase extends Construct {
     }
     const region = Stack.of(this).region;
     if (replication) {
-      if (deployment === 'cluster') {
+      if (deployment === MultiAzDeployment.CLUSTER) {
         throw new Error('backupReplication is not supported with deployment "cluster": RDS does not replicate the automated backups of Multi-AZ DB clusters to another region');
       }
       if (!Token.isUnresolved(replication.region) && !Token.isUnresolved(region) && replication.region === region) {
@@ -235,7 +240,7 @@ export class MultiAzDatabase extends Construct {
       }
     }
     const zones = props.vpc.selectSubnets(vpcSubnets).availabilityZones;
-    if (deployment === 'cluster' && zones.length < 3) {
+    if (deployment === MultiAzDeployment.CLUSTER && zones.length < 3) {
       throw new Error(`deployment "cluster" needs subnets in at least 3 Availability Zones (a writer and two readers), got ${zones.length}`);
     }
     if (zones.length < 2) {
@@ -245,7 +250,7 @@ export class MultiAzDatabase extends Construct {
     this.deployment = deployment;
     this.port = port;
     this.databaseName = databaseName;
-    this.hasReadableStandbys = deployment === 'cluster';
+    this.hasReadableStandbys = deployment === MultiAzDeployment.CLUSTER;
     this.encryptionKey =
       props.encryptionKey ??
       newEncryptionKey(this, 'Key', 'Encrypts the database storage, snapshots, master secret, Performance Insights and logs');
@@ -267,7 +272,7 @@ export class MultiAzDatabase extends Construct {
     // kept when the stack is destroyed, so the identifier also carries the stack instance: a stack deployed
     // again after a destroy gets new log groups instead of failing on the kept ones.
     this.identifier = `${Names.uniqueResourceName(this, { maxLength: 54, separator: '-' }).toLowerCase()}-${stackInstanceSuffix(this)}`;
-    const logPrefix = deployment === 'cluster' ? 'cluster' : 'instance';
+    const logPrefix = deployment === MultiAzDeployment.CLUSTER ? 'cluster' : 'instance';
     this.logGroups = LOG_EXPORTS.map(
       (log) =>
         new logs.LogGroup(this, `Log${log[0].toUpperCase()}${log.slice(1)}`, {
@@ -288,7 +293,7 @@ export class MultiAzDatabase extends Construct {
       reason: 'AmazonRDSEnhancedMonitoringRole is the policy RDS documents for enhanced monitoring; it only writes to the RDSOSMetrics log group',
     });
 
-    if (deployment === 'instance') {
+    if (deployment === MultiAzDeployment.INSTANCE) {
       const instance = this.createInstance({
         vpc: props.vpc, major, engineVersion, instanceClass, allocatedStorageGiB, maxAllocatedStorageGiB, port, databaseName,
         masterUsername, backupRetention, monitoringInterval, monitoringRole, deletionProtection, removalPolicy,
@@ -334,7 +339,7 @@ export class MultiAzDatabase extends Construct {
 
   /** A metric of this database in the AWS/RDS namespace (per instance, or per cluster for a cluster deployment). */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    const dimension = this.deployment === 'cluster' ? 'DBClusterIdentifier' : 'DBInstanceIdentifier';
+    const dimension = this.deployment === MultiAzDeployment.CLUSTER ? 'DBClusterIdentifier' : 'DBInstanceIdentifier';
     return new cloudwatch.Metric({
       namespace: 'AWS/RDS',
       metricName,

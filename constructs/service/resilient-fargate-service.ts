@@ -11,13 +11,43 @@ import { allowCloudWatchLogsToUseKey } from '../common/log-encryption';
 import { checkDuration, checkInt } from '../common/validate';
 import { newEncryptionKey } from '../common/encryption-key';
 
+/** The user a container runs as. */
+export class ContainerUser {
+  /**
+   * The user the image declares (its `USER`), which is root when it declares none. For images that must
+   * start as root, such as the public nginx image (it binds port 80 and drops to a worker user itself).
+   */
+  public static readonly FROM_IMAGE = new ContainerUser(undefined);
+
+  /** A user and optionally a group, by name or id: `1000`, `1000:1000`, `app`, `app:app`. */
+  public static of(user: string): ContainerUser {
+    if (!Token.isUnresolved(user) && !/^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/.test(user)) {
+      throw new Error(`user must be a user or user:group, by name or id (such as "1000:1000"), got ${JSON.stringify(user)}`);
+    }
+    return new ContainerUser(user);
+  }
+
+  /** The `user` of the container definition; undefined for {@link ContainerUser.FROM_IMAGE}. */
+  public readonly user?: string;
+
+  private constructor(user: string | undefined) {
+    this.user = user;
+  }
+}
+
 /** How the load balancer decides a task is healthy. */
 export interface TargetHealthCheckOptions {
   /**
-   * Path the load balancer probes: the readiness endpoint, which turns 503 while a task starts or drains.
-   * @default '/health/ready'
+   * Path the load balancer probes. Point it at a readiness endpoint, one that fails while a task starts
+   * or drains, where the service has one.
+   * @default '/'
    */
   readonly path?: string;
+  /**
+   * HTTP codes that mean healthy: a code (`200`), a list (`200,204`) or a range (`200-299`).
+   * @default '200'
+   */
+  readonly healthyHttpCodes?: string;
   /**
    * Time between probes. Interval × unhealthyThreshold is how long a dead task keeps receiving traffic.
    * @default Duration.seconds(5)
@@ -49,10 +79,21 @@ export interface ResilientFargateServiceProps {
    */
   readonly taskSubnets?: ec2.SubnetSelection;
   /**
-   * Subnets for the internet-facing load balancer.
-   * @default - the VPC's public subnets
+   * Subnets for the load balancer.
+   * @default - the VPC's public subnets when internet-facing, its private subnets with egress when internal
    */
   readonly loadBalancerSubnets?: ec2.SubnetSelection;
+  /**
+   * Whether the load balancer is reachable from the internet. An internal one accepts HTTP and HTTPS from
+   * the VPC's IPv4 range only.
+   * @default true
+   */
+  readonly internetFacing?: boolean;
+  /**
+   * ECS cluster to run the service in (its VPC must be `vpc`).
+   * @default - a new cluster with Container Insights (enhanced)
+   */
+  readonly cluster?: ecs.ICluster;
   /** Container image of the service. */
   readonly image: ecs.ContainerImage;
   /**
@@ -62,10 +103,23 @@ export interface ResilientFargateServiceProps {
   readonly containerPort?: number;
   /**
    * Command of the container health check, run inside the container (liveness, not readiness:
-   * a failing container is replaced, so it must not depend on the database).
-   * @default - `curl -fsS http://localhost:<port>/health/live`
+   * a failing container is replaced, so it must not depend on the database), such as
+   * `['CMD', 'node', 'healthcheck.js']` or `['CMD-SHELL', 'curl -fsS http://localhost:8080/live || exit 1']`.
+   * The program must exist in the image.
+   * @default - no container health check: the load balancer health check alone takes failing tasks out
    */
   readonly livenessCommand?: string[];
+  /**
+   * The user the container runs as.
+   * @default ContainerUser.of('1000:1000') - an unprivileged user; the image's files must be readable by it
+   */
+  readonly user?: ContainerUser;
+  /**
+   * Mount the container's root filesystem read-only. `/tmp` stays writable (a task-storage volume)
+   * either way.
+   * @default true
+   */
+  readonly readonlyRootFilesystem?: boolean;
   /**
    * Load balancer health check.
    * @default - readiness path every 5 s, 4 s timeout, 2 to become healthy, 2 to become unhealthy
@@ -144,7 +198,13 @@ export interface ResilientFargateServiceProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * Days load balancer access logs are kept.
+   * Bucket for the load balancer access logs. Load balancer access logs need SSE-S3 (not SSE-KMS), and the
+   * bucket's policy must let the load balancer write (for an imported bucket it is not changed here).
+   * @default - a new versioned, TLS-only bucket with SSE-S3 that expires the logs after `accessLogExpirationDays`
+   */
+  readonly accessLogBucket?: s3.IBucket;
+  /**
+   * Days load balancer access logs are kept in the bucket this construct creates (ignored with `accessLogBucket`).
    * @default 90
    */
   readonly accessLogExpirationDays?: number;
@@ -158,12 +218,13 @@ export interface ResilientFargateServiceProps {
 const PORT_RANGE = { min: 1, max: 65535 };
 
 /**
- * A Fargate service spread over every Availability Zone of the network behind an internet-facing
- * Application Load Balancer, with fast health checks, fast draining, rolling deployments that never
+ * A Fargate service spread over every Availability Zone of the network behind an Application Load
+ * Balancer (internet-facing or internal), with fast health checks, fast draining, rolling deployments that never
  * drop below the desired count and roll back on failure, and autoscaling on CPU and requests.
  */
 export class ResilientFargateService extends Construct {
-  public readonly cluster: ecs.Cluster;
+  /** The cluster the service runs in: the one given in props, or the one created here. */
+  public readonly cluster: ecs.ICluster;
   public readonly taskDefinition: ecs.FargateTaskDefinition;
   public readonly container: ecs.ContainerDefinition;
   public readonly service: ecs.FargateService;
@@ -174,7 +235,8 @@ export class ResilientFargateService extends Construct {
   public readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
   public readonly serviceSecurityGroup: ec2.SecurityGroup;
   public readonly logGroup: logs.LogGroup;
-  public readonly accessLogBucket: s3.Bucket;
+  /** The bucket the load balancer writes access logs to: the one given in props, or the one created here. */
+  public readonly accessLogBucket: s3.IBucket;
   public readonly scaling: ecs.ScalableTaskCount;
   /** Tasks running at all times. */
   public readonly desiredCount: number;
@@ -183,7 +245,8 @@ export class ResilientFargateService extends Construct {
     super(scope, id);
 
     const containerPort = props.containerPort ?? 8080;
-    const healthPath = props.healthCheck?.path ?? '/health/ready';
+    const healthPath = props.healthCheck?.path ?? '/';
+    const healthyHttpCodes = props.healthCheck?.healthyHttpCodes ?? '200';
     const interval = props.healthCheck?.interval ?? Duration.seconds(5);
     const timeout = props.healthCheck?.timeout ?? Duration.seconds(4);
     const healthyThreshold = props.healthCheck?.healthyThreshold ?? 2;
@@ -196,9 +259,12 @@ export class ResilientFargateService extends Construct {
     const maxCount = props.maxCount ?? desiredCount * 4;
     const targetCpu = props.targetCpuUtilizationPercent ?? 60;
     const requestsPerTarget = props.requestsPerTargetPerMinute ?? 1000;
+    const internetFacing = props.internetFacing ?? true;
     const taskSubnets = props.taskSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
-    const loadBalancerSubnets = props.loadBalancerSubnets ?? { subnetType: ec2.SubnetType.PUBLIC };
-    const livenessCommand = props.livenessCommand ?? ['CMD-SHELL', `curl -fsS http://localhost:${containerPort}/health/live || exit 1`];
+    const loadBalancerSubnets = props.loadBalancerSubnets ?? { subnetType: internetFacing ? ec2.SubnetType.PUBLIC : ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    const livenessCommand = props.livenessCommand;
+    const user = (props.user ?? ContainerUser.of('1000:1000')).user;
+    const readonlyRootFilesystem = props.readonlyRootFilesystem ?? true;
     const accessLogExpirationDays = props.accessLogExpirationDays ?? 90;
     const deletionProtection = props.deletionProtection ?? true;
 
@@ -224,6 +290,12 @@ export class ResilientFargateService extends Construct {
     checkInt('targetCpuUtilizationPercent', targetCpu, 10, 90);
     checkInt('requestsPerTargetPerMinute', requestsPerTarget, 1, 1_000_000);
     checkInt('accessLogExpirationDays', accessLogExpirationDays, 1, 3650);
+    if (!Token.isUnresolved(healthyHttpCodes) && !/^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/.test(healthyHttpCodes)) {
+      throw new Error(`healthCheck.healthyHttpCodes must be HTTP codes such as "200", "200,204" or "200-299", got ${JSON.stringify(healthyHttpCodes)}`);
+    }
+    if (livenessCommand && livenessCommand.length === 0) {
+      throw new Error('livenessCommand must hold a command such as ["CMD", "node", "healthcheck.js"], got an empty list');
+    }
     if (zoneCount < 2) {
       Annotations.of(this).addWarningV2('ha:singleZoneService', `the task subnets span ${zoneCount} Availability Zone: the service does not survive the loss of that zone`);
     }
@@ -233,10 +305,12 @@ export class ResilientFargateService extends Construct {
       newEncryptionKey(this, 'Key', 'Encrypts the service logs');
     allowCloudWatchLogsToUseKey(encryptionKey);
 
-    this.cluster = new ecs.Cluster(this, 'Cluster', {
-      vpc: props.vpc,
-      containerInsightsV2: ecs.ContainerInsights.ENHANCED,
-    });
+    this.cluster =
+      props.cluster ??
+      new ecs.Cluster(this, 'Cluster', {
+        vpc: props.vpc,
+        containerInsightsV2: ecs.ContainerInsights.ENHANCED,
+      });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       encryptionKey,
@@ -261,19 +335,21 @@ export class ResilientFargateService extends Construct {
       // A hard limit equal to the task's memory: the container may use all of it, and a leak ends in this
       // container being stopped (OOM, exit 137, replaced) rather than in an unbounded claim on the task.
       memoryLimitMiB,
-      readonlyRootFilesystem: true,
-      user: '1000:1000',
+      readonlyRootFilesystem,
+      user,
       portMappings: [{ containerPort, protocol: ecs.Protocol.TCP }],
       environment: props.environment,
       secrets: props.secrets,
       stopTimeout,
-      healthCheck: {
-        command: livenessCommand,
-        interval: Duration.seconds(10),
-        timeout: Duration.seconds(5),
-        retries: 3,
-        startPeriod: Duration.seconds(30),
-      },
+      healthCheck: livenessCommand
+        ? {
+            command: livenessCommand,
+            interval: Duration.seconds(10),
+            timeout: Duration.seconds(5),
+            retries: 3,
+            startPeriod: Duration.seconds(30),
+          }
+        : undefined,
       logging: ecs.LogDrivers.awsLogs({
         logGroup: this.logGroup,
         streamPrefix: 'app',
@@ -293,7 +369,9 @@ export class ResilientFargateService extends Construct {
 
     this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
       vpc: props.vpc,
-      description: 'Internet-facing load balancer: HTTP and HTTPS in, the service port out',
+      description: internetFacing
+        ? 'Internet-facing load balancer: HTTP and HTTPS in, the service port out'
+        : 'Internal load balancer: HTTP and HTTPS from the VPC, the service port out',
       allowAllOutbound: false,
     });
     this.serviceSecurityGroup = new ec2.SecurityGroup(this, 'ServiceSecurityGroup', {
@@ -301,12 +379,25 @@ export class ResilientFargateService extends Construct {
       description: 'Service tasks: only the load balancer may connect',
       allowAllOutbound: true,
     });
-    this.loadBalancerSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS from the internet');
-    this.loadBalancerSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP from the internet (redirected or served)');
-    Validations.of(this.loadBalancerSecurityGroup).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-EC23',
-      reason: 'internet-facing load balancer: it must accept 80 and 443 from any address; it accepts no other port and forwards only to the service port',
-    });
+    if (internetFacing) {
+      this.loadBalancerSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS from the internet');
+      this.loadBalancerSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP from the internet (redirected or served)');
+      Validations.of(this.loadBalancerSecurityGroup).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-EC23',
+        reason: 'internet-facing load balancer: it must accept 80 and 443 from any address; it accepts no other port and forwards only to the service port',
+      });
+    } else {
+      const vpcRange = ec2.Peer.ipv4(props.vpc.vpcCidrBlock);
+      this.loadBalancerSecurityGroup.addIngressRule(vpcRange, ec2.Port.tcp(443), 'HTTPS from the VPC');
+      this.loadBalancerSecurityGroup.addIngressRule(vpcRange, ec2.Port.tcp(80), 'HTTP from the VPC (redirected or served)');
+      if (Token.isUnresolved(props.vpc.vpcCidrBlock)) {
+        // cdk-nag reports a rule it cannot evaluate as an error; here it meets a reference, not an open range.
+        Validations.of(this.loadBalancerSecurityGroup).acknowledge({
+          id: 'AwsSolutions::AwsSolutions-EC23',
+          reason: "internal load balancer: 80 and 443 are open only to the VPC's own IPv4 range, a reference to the VPC's CidrBlock that cdk-nag cannot resolve at synth time; no rule allows 0.0.0.0/0",
+        });
+      }
+    }
     this.serviceSecurityGroup.addIngressRule(this.loadBalancerSecurityGroup, ec2.Port.tcp(containerPort), 'Traffic and health checks from the load balancer');
     this.loadBalancerSecurityGroup.addEgressRule(this.serviceSecurityGroup, ec2.Port.tcp(containerPort), 'Forward to the service tasks');
 
@@ -328,27 +419,12 @@ export class ResilientFargateService extends Construct {
     // Moves tasks back into a zone that recovers, so one zone does not end up carrying the service.
     (this.service.node.defaultChild as ecs.CfnService).availabilityZoneRebalancing = 'ENABLED';
 
-    this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
-      // Load balancer access logs support SSE-S3 only, not SSE-KMS.
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: true,
-      lifecycleRules: [
-        { expiration: Duration.days(accessLogExpirationDays), noncurrentVersionExpiration: Duration.days(7) },
-      ],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(this.accessLogBucket).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-S1',
-      reason: 'this bucket holds the load balancer access logs, which record every request; logging access to the log bucket itself would need a further bucket with the same finding',
-    });
+    this.accessLogBucket = props.accessLogBucket ?? this.createAccessLogBucket(accessLogExpirationDays);
 
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,
       vpcSubnets: loadBalancerSubnets,
-      internetFacing: true,
+      internetFacing,
       securityGroup: this.loadBalancerSecurityGroup,
       dropInvalidHeaderFields: true,
       deletionProtection,
@@ -371,7 +447,7 @@ export class ResilientFargateService extends Construct {
         timeout,
         healthyThresholdCount: healthyThreshold,
         unhealthyThresholdCount: unhealthyThreshold,
-        healthyHttpCodes: '200',
+        healthyHttpCodes,
       },
       targets: [this.service],
     });
@@ -394,7 +470,7 @@ export class ResilientFargateService extends Construct {
     } else {
       Annotations.of(this).addWarningV2(
         'ha:httpOnly',
-        'no certificate given: the load balancer serves plain HTTP on port 80. Set certificateArn to serve HTTPS and redirect HTTP.',
+        'no certificate given: the load balancer serves plain HTTP on port 80. Pass `certificate` to serve HTTPS and redirect HTTP.',
       );
       this.listener = this.loadBalancer.addListener('Http', {
         port: 80,
@@ -417,5 +493,26 @@ export class ResilientFargateService extends Construct {
       scaleOutCooldown: Duration.seconds(60),
       scaleInCooldown: Duration.seconds(300),
     });
+  }
+
+  /** The access-log bucket this construct owns: SSE-S3 (load balancer access logs do not support SSE-KMS), TLS only. */
+  private createAccessLogBucket(expirationDays: number): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'AccessLogs', {
+      // Load balancer access logs support SSE-S3 only, not SSE-KMS.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      lifecycleRules: [
+        { expiration: Duration.days(expirationDays), noncurrentVersionExpiration: Duration.days(7) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-S1',
+      reason: 'this bucket holds the load balancer access logs, which record every request; logging access to the log bucket itself would need a further bucket with the same finding',
+    });
+    return bucket;
   }
 }

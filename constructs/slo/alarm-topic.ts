@@ -18,7 +18,7 @@ export interface AlarmTopicProps {
    * Addresses subscribed by e-mail (each must confirm the subscription once).
    * @default - no subscription
    */
-  readonly emailAddresses?: readonly string[];
+  readonly emailAddresses?: string[];
   /**
    * Key that encrypts the topic. CloudWatch must be allowed to use it: an imported key's policy must
    * already grant `cloudwatch.amazonaws.com` kms:Decrypt and kms:GenerateDataKey*.

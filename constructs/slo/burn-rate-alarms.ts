@@ -2,6 +2,7 @@ import { Annotations, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import {
+  BurnRateSeverity,
   BurnRateTier,
   DEFAULT_BURN_RATE_TIERS,
   ResolvedTier,
@@ -12,11 +13,11 @@ import {
   validateSloTarget,
 } from './burn-rate';
 import { validateTiers } from './slo-config';
-import { ServiceLevelIndicator, describeWindow, windowId } from './sli';
+import { IServiceLevelIndicator, describeWindow, windowId } from './sli';
 
 export interface BurnRateAlarmsProps {
   /** What is measured: the error ratio over any window. */
-  readonly sli: ServiceLevelIndicator;
+  readonly sli: IServiceLevelIndicator;
   /** The SLO target as a fraction, between 0.9 and 0.9999. */
   readonly target: number;
   /**
@@ -28,7 +29,7 @@ export interface BurnRateAlarmsProps {
    * Burn-rate tiers; each becomes a long-window alarm, a short-window alarm and a composite joining them.
    * @default DEFAULT_BURN_RATE_TIERS
    */
-  readonly tiers?: readonly BurnRateTier[];
+  readonly tiers?: BurnRateTier[];
   /**
    * Actions of the page alarm (someone is woken up).
    * @default - none
@@ -65,13 +66,13 @@ export interface TierAlarms {
  */
 export class BurnRateAlarms extends Construct {
   /** Every tier with its window alarms and composite, fastest first. */
-  public readonly tiers: readonly TierAlarms[];
+  public readonly tiers: TierAlarms[];
   /** ALARM while any paging tier burns; notifies `pageActions`. */
   public readonly pageAlarm: cloudwatch.CompositeAlarm;
   /** ALARM while any ticket tier burns; notifies `ticketActions`, suppressed while the page alarm fires. Undefined without a ticket tier. */
   public readonly ticketAlarm?: cloudwatch.CompositeAlarm;
   /** The SLI these alarms watch. */
-  public readonly sli: ServiceLevelIndicator;
+  public readonly sli: IServiceLevelIndicator;
   /** The SLO target. */
   public readonly target: number;
   /** Days the error budget covers. */
@@ -127,8 +128,8 @@ export class BurnRateAlarms extends Construct {
       return { tier, longWindow, shortWindow, composite };
     });
 
-    const pageTiers = this.tiers.filter((t) => t.tier.severity === 'page');
-    const ticketTiers = this.tiers.filter((t) => t.tier.severity === 'ticket');
+    const pageTiers = this.tiers.filter((t) => t.tier.severity === BurnRateSeverity.PAGE);
+    const ticketTiers = this.tiers.filter((t) => t.tier.severity === BurnRateSeverity.TICKET);
 
     this.pageAlarm = new cloudwatch.CompositeAlarm(this, 'Page', {
       alarmDescription:

@@ -33,13 +33,18 @@ export const CLOUDWATCH_LIMITS = {
 } as const;
 
 /** Whether a tier wakes a person up or opens a ticket for working hours. */
-export type Severity = 'page' | 'ticket';
+export enum BurnRateSeverity {
+  /** Someone is woken up. */
+  PAGE = 'page',
+  /** Handled in working hours. */
+  TICKET = 'ticket',
+}
 
 /** One row of the multi-window, multi-burn-rate table. */
 export interface BurnRateTier {
   /** Short PascalCase name; part of construct IDs, so renaming it replaces the alarms. */
   readonly name: string;
-  readonly severity: Severity;
+  readonly severity: BurnRateSeverity;
   /** Fraction of the whole period's error budget that, spent within the long window, fires the tier (0.02 = 2 %). */
   readonly budgetConsumed: number;
   /** Long window in seconds: the evidence that the budget is really being spent. */
@@ -53,9 +58,9 @@ export interface BurnRateTier {
  * 10 % in 1 day (3×) opens a ticket. The burn rates follow from the SLO period (see {@link burnRateFor}).
  */
 export const DEFAULT_BURN_RATE_TIERS: readonly BurnRateTier[] = [
-  { name: 'Fast', severity: 'page', budgetConsumed: 0.02, longWindowSeconds: SECONDS_PER_HOUR, shortWindowSeconds: 5 * SECONDS_PER_MINUTE },
-  { name: 'Medium', severity: 'page', budgetConsumed: 0.05, longWindowSeconds: 6 * SECONDS_PER_HOUR, shortWindowSeconds: 30 * SECONDS_PER_MINUTE },
-  { name: 'Slow', severity: 'ticket', budgetConsumed: 0.1, longWindowSeconds: SECONDS_PER_DAY, shortWindowSeconds: 2 * SECONDS_PER_HOUR },
+  { name: 'Fast', severity: BurnRateSeverity.PAGE, budgetConsumed: 0.02, longWindowSeconds: SECONDS_PER_HOUR, shortWindowSeconds: 5 * SECONDS_PER_MINUTE },
+  { name: 'Medium', severity: BurnRateSeverity.PAGE, budgetConsumed: 0.05, longWindowSeconds: 6 * SECONDS_PER_HOUR, shortWindowSeconds: 30 * SECONDS_PER_MINUTE },
+  { name: 'Slow', severity: BurnRateSeverity.TICKET, budgetConsumed: 0.1, longWindowSeconds: SECONDS_PER_DAY, shortWindowSeconds: 2 * SECONDS_PER_HOUR },
 ];
 
 /**
@@ -65,7 +70,7 @@ export const DEFAULT_BURN_RATE_TIERS: readonly BurnRateTier[] = [
  */
 export const THREE_DAY_TICKET_TIER: BurnRateTier = {
   name: 'Leak',
-  severity: 'ticket',
+  severity: BurnRateSeverity.TICKET,
   budgetConsumed: 0.1,
   longWindowSeconds: 3 * SECONDS_PER_DAY,
   shortWindowSeconds: 6 * SECONDS_PER_HOUR,

@@ -11,7 +11,7 @@ import { checkRange } from '../common/validate';
  * The database metrics the alarms and the dashboard read. Shaped after `rds.DatabaseInstance`'s metric
  * helpers, so the database construct (or an RDS instance) can be passed as it is.
  */
-export interface DatabaseMetrics {
+export interface IDatabaseMetrics {
   metricCPUUtilization?(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   metricCpuUtilization?(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   metricFreeStorageSpace(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
@@ -19,7 +19,7 @@ export interface DatabaseMetrics {
 }
 
 /** CPU utilisation of a database, whichever spelling of the helper it has. */
-export function databaseCpu(database: DatabaseMetrics, props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+export function databaseCpu(database: IDatabaseMetrics, props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
   const metric = database.metricCpuUtilization?.(props) ?? database.metricCPUUtilization?.(props);
   if (!metric) throw new Error('database must have metricCpuUtilization() or metricCPUUtilization()');
   return metric;
@@ -28,18 +28,21 @@ export function databaseCpu(database: DatabaseMetrics, props?: cloudwatch.Metric
 export interface InfrastructureAlarmsProps {
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   readonly targetGroup: elbv2.IApplicationTargetGroup;
-  /** The ECS service behind the target group (its cluster must have Container Insights enabled). */
-  readonly service: ecs.BaseService;
+  /**
+   * The ECS service behind the target group, defined in this app or imported (its cluster must have
+   * Container Insights enabled for the running-tasks alarm).
+   */
+  readonly service: ecs.IBaseService;
   /**
    * Availability Zones to watch one by one.
    * @default - the load balancer VPC's zones
    */
-  readonly availabilityZones?: readonly string[];
+  readonly availabilityZones?: string[];
   /**
    * Database to watch.
    * @default - no database alarms
    */
-  readonly database?: DatabaseMetrics;
+  readonly database?: IDatabaseMetrics;
   /**
    * Topic the alarms notify. These are causes, not symptoms: they open tickets; the SLO alarms page.
    * @default - no actions
@@ -68,16 +71,16 @@ export interface InfrastructureAlarmsProps {
  */
 export class InfrastructureAlarms extends Construct {
   /** Per zone: some target failed the health check for 5 minutes. */
-  public readonly unhealthyHostAlarms: readonly cloudwatch.Alarm[];
+  public readonly unhealthyHostAlarms: cloudwatch.Alarm[];
   /** Per zone: no healthy target for 2 minutes (the zone serves nothing). */
-  public readonly noHealthyHostAlarms: readonly cloudwatch.Alarm[];
+  public readonly noHealthyHostAlarms: cloudwatch.Alarm[];
   /** Fewer tasks running than desired for 5 minutes. */
   public readonly tasksBelowDesiredAlarm: cloudwatch.Alarm;
   public readonly databaseCpuAlarm?: cloudwatch.Alarm;
   public readonly databaseStorageAlarm?: cloudwatch.Alarm;
   public readonly databaseConnectionsAlarm?: cloudwatch.Alarm;
   /** Every alarm above. */
-  public readonly alarms: readonly cloudwatch.Alarm[];
+  public readonly alarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: InfrastructureAlarmsProps) {
     super(scope, id);

@@ -3,8 +3,9 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
+import { BurnRateSeverity } from './burn-rate';
 import { BurnRateAlarms } from './burn-rate-alarms';
-import { DatabaseMetrics, InfrastructureAlarms, databaseCpu } from './infrastructure-alarms';
+import { IDatabaseMetrics, InfrastructureAlarms, databaseCpu } from './infrastructure-alarms';
 import { SloAlarms } from './slo-alarms';
 import { describeWindow, windowId } from './sli';
 
@@ -13,22 +14,28 @@ export interface ServiceDashboardProps {
   readonly slo: SloAlarms;
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   readonly targetGroup: elbv2.IApplicationTargetGroup;
-  readonly service: ecs.BaseService;
+  /** The ECS service behind the target group, defined in this app or imported. */
+  readonly service: ecs.IBaseService;
   /**
    * Zones to show healthy hosts for, one line each.
    * @default - the load balancer VPC's zones
    */
-  readonly availabilityZones?: readonly string[];
+  readonly availabilityZones?: string[];
   /**
    * Database to show.
    * @default - no database row
    */
-  readonly database?: DatabaseMetrics;
+  readonly database?: IDatabaseMetrics;
   /**
    * Infrastructure alarms to show in the alarm status row.
    * @default - SLO alarms only
    */
   readonly infrastructureAlarms?: InfrastructureAlarms;
+  /**
+   * Where the error budget policy is written down (a URL or a path), shown under the SLOs.
+   * @default - not shown
+   */
+  readonly errorBudgetPolicy?: string;
 }
 
 const FULL = 24;
@@ -64,8 +71,8 @@ export class ServiceDashboard extends Construct {
           `**Availability SLO** ${pct(availability.target)} of requests without a 5xx over ${availability.periodDays} days · ` +
             `**Latency SLO** ${pct(latency.target)} of responses within ${props.slo.config.latency.thresholdMs} ms over ${latency.periodDays} days.`,
           availability.tiers
-            .map((t) => `${t.tier.severity === 'page' ? 'Page' : 'Ticket'}: ${t.tier.burnRate}× the budget over ${describeWindow(Duration.seconds(t.tier.longWindowSeconds))} and ${describeWindow(Duration.seconds(t.tier.shortWindowSeconds))}`)
-            .join(' · ') + '. Error budget policy: docs/slo.md.',
+            .map((t) => `${t.tier.severity === BurnRateSeverity.PAGE ? 'Page' : 'Ticket'}: ${t.tier.burnRate}× the budget over ${describeWindow(Duration.seconds(t.tier.longWindowSeconds))} and ${describeWindow(Duration.seconds(t.tier.shortWindowSeconds))}`)
+            .join(' · ') + (props.errorBudgetPolicy ? `. Error budget policy: ${props.errorBudgetPolicy}.` : '.'),
         ].join('\n\n'),
         width: FULL,
         height: 3,
@@ -108,7 +115,7 @@ export class ServiceDashboard extends Construct {
             leftAnnotations: slo.tiers.map((t) => ({
               value: t.tier.burnRate,
               label: `${t.tier.name} (${t.tier.severity})`,
-              color: t.tier.severity === 'page' ? cloudwatch.Color.RED : cloudwatch.Color.ORANGE,
+              color: t.tier.severity === BurnRateSeverity.PAGE ? cloudwatch.Color.RED : cloudwatch.Color.ORANGE,
             })),
             width: HALF,
           }),
@@ -172,8 +179,8 @@ export class ServiceDashboard extends Construct {
       new cloudwatch.GraphWidget({
         title: 'ECS: CPU and memory (%)',
         left: [
-          props.service.metricCpuUtilization({ label: 'CPU', period: Duration.minutes(1) }),
-          props.service.metricMemoryUtilization({ label: 'Memory', period: Duration.minutes(1) }),
+          serviceMetric(props.service, 'CPUUtilization', { label: 'CPU', period: Duration.minutes(1) }),
+          serviceMetric(props.service, 'MemoryUtilization', { label: 'Memory', period: Duration.minutes(1) }),
         ],
         leftYAxis: { min: 0, max: 100 },
         width: HALF,
@@ -195,6 +202,23 @@ export class ServiceDashboard extends Construct {
       );
     }
   }
+}
+
+/**
+ * A metric of the service in AWS/ECS: the service's own helper when it is defined in this app, the same
+ * metric (average, by cluster and service name) for an imported one.
+ */
+function serviceMetric(service: ecs.IBaseService, metricName: 'CPUUtilization' | 'MemoryUtilization', props: cloudwatch.MetricOptions): cloudwatch.IMetric {
+  if (service instanceof ecs.BaseService) {
+    return metricName === 'CPUUtilization' ? service.metricCpuUtilization(props) : service.metricMemoryUtilization(props);
+  }
+  return new cloudwatch.Metric({
+    namespace: 'AWS/ECS',
+    metricName,
+    dimensionsMap: { ClusterName: service.cluster.clusterName, ServiceName: service.serviceName },
+    statistic: cloudwatch.Stats.AVERAGE,
+    ...props,
+  });
 }
 
 /** The SLI as a percentage of good events over a window. */

@@ -6,7 +6,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
  * A service level indicator as CloudWatch metric math: the ratio of bad events to all events over a window.
  * An error ratio of 0.001 means 1 request in 1,000 was bad.
  */
-export interface ServiceLevelIndicator {
+export interface IServiceLevelIndicator {
   /** Short name: "Availability", "Latency". */
   readonly name: string;
   /** What counts as good, in a sentence, for alarm descriptions and the dashboard. */
@@ -30,7 +30,7 @@ export interface ServiceLevelIndicator {
  * ratio stays within 0–1, reads 100 % in a total outage, and errs towards alerting when both happen at once.
  * All three metrics are load-balancer-wide (every target group behind the load balancer).
  */
-export function loadBalancerAvailability(loadBalancer: elbv2.IApplicationLoadBalancer): ServiceLevelIndicator {
+export function loadBalancerAvailability(loadBalancer: elbv2.IApplicationLoadBalancer): IServiceLevelIndicator {
   const sum = (metricName: string) => loadBalancer.metrics.custom(metricName, { statistic: cloudwatch.Stats.SUM });
   return {
     name: 'Availability',
@@ -60,7 +60,7 @@ export function loadBalancerAvailability(loadBalancer: elbv2.IApplicationLoadBal
  * over any window, so the SLI is exact for 5 minutes and for 30 days alike. Requests that never reached a
  * target have no response time: they belong to the availability SLI.
  */
-export function targetGroupLatency(targetGroup: elbv2.IApplicationTargetGroup, thresholdMs: number): ServiceLevelIndicator {
+export function targetGroupLatency(targetGroup: elbv2.IApplicationTargetGroup, thresholdMs: number): IServiceLevelIndicator {
   const thresholdSeconds = thresholdMs / 1000;
   const responseTime = (statistic: string) => targetGroup.metrics.targetResponseTime({ statistic });
   return {
@@ -79,6 +79,21 @@ export function targetGroupLatency(targetGroup: elbv2.IApplicationTargetGroup, t
       });
     },
   };
+}
+
+/** The service level indicators of {@link loadBalancerAvailability} and {@link targetGroupLatency}, as static factories. */
+export class ServiceLevelIndicators {
+  /** Availability from the load balancer's 5xx and request counts (see {@link loadBalancerAvailability}). */
+  public static loadBalancerAvailability(loadBalancer: elbv2.IApplicationLoadBalancer): IServiceLevelIndicator {
+    return loadBalancerAvailability(loadBalancer);
+  }
+
+  /** Latency from the target group's response times, good at or under `thresholdMs` (see {@link targetGroupLatency}). */
+  public static targetGroupLatency(targetGroup: elbv2.IApplicationTargetGroup, thresholdMs: number): IServiceLevelIndicator {
+    return targetGroupLatency(targetGroup, thresholdMs);
+  }
+
+  private constructor() {}
 }
 
 /**

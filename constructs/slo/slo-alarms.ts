@@ -7,6 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
+import { BurnRateSeverity } from './burn-rate';
 import { BurnRateAlarms } from './burn-rate-alarms';
 import { SloConfig, ResolvedSloConfig, resolveSloConfig } from './slo-config';
 import { loadBalancerAvailability, targetGroupLatency } from './sli';
@@ -36,10 +37,12 @@ export interface SloAlarmsProps {
   /** The service's target group: source of the latency SLI. */
   readonly targetGroup: elbv2.IApplicationTargetGroup;
   /**
-   * The ECS service whose deployments roll back when the deployment alarms fire.
+   * The ECS service whose deployments roll back when the deployment alarms fire. Deployment alarms can be
+   * wired only into a service defined in this app (an `ecs.BaseService`); an imported one is accepted and
+   * left as it is.
    * @default - no deployment alarms are wired
    */
-  readonly service?: ecs.BaseService;
+  readonly service?: ecs.IBaseService;
   /**
    * What the service promises, and the burn-rate tiers.
    * @default - 99.9 % availability and 99 % of responses within 300 ms, both over 30 days
@@ -67,7 +70,7 @@ export interface SloAlarmsProps {
   readonly encryptionKey?: kms.IKey;
   /**
    * Make the fast-burn short windows and the 5xx spike alarm the service's deployment alarms.
-   * @default true when `service` is given
+   * @default true when `service` is a service defined in this app
    */
   readonly enableDeploymentAlarms?: boolean;
   /**
@@ -102,7 +105,7 @@ export class SloAlarms extends Construct {
   /** 5xx in a few consecutive minutes: the fast deployment guard. No actions: ECS acts on it. */
   public readonly errorSpikeAlarm: cloudwatch.Alarm;
   /** The alarms ECS watches during a deployment. */
-  public readonly deploymentAlarms: readonly cloudwatch.Alarm[];
+  public readonly deploymentAlarms: cloudwatch.Alarm[];
   public readonly pageTopic: sns.ITopic;
   public readonly ticketTopic: sns.ITopic;
 
@@ -113,7 +116,8 @@ export class SloAlarms extends Construct {
     const spikeRatio = props.errorSpike?.errorRatio ?? 0.05;
     const spikeMinimumRequests = props.errorSpike?.minimumRequestsPerMinute ?? 20;
     const spikeDatapoints = props.errorSpike?.datapointsToAlarm ?? 2;
-    const enableDeploymentAlarms = props.enableDeploymentAlarms ?? props.service !== undefined;
+    const ownService = props.service instanceof ecs.BaseService ? props.service : undefined;
+    const enableDeploymentAlarms = props.enableDeploymentAlarms ?? ownService !== undefined;
     const behavior = props.deploymentAlarmBehavior ?? ecs.AlarmBehavior.ROLLBACK_ON_ALARM;
 
     if (!Token.isUnresolved(spikeRatio) && !(spikeRatio > 0 && spikeRatio < 1)) {
@@ -127,6 +131,11 @@ export class SloAlarms extends Construct {
     }
     if (enableDeploymentAlarms && !props.service) {
       throw new Error('enableDeploymentAlarms needs the service whose deployments the alarms guard: pass `service`');
+    }
+    if (enableDeploymentAlarms && !ownService) {
+      throw new Error(
+        'enableDeploymentAlarms needs a service defined in this app (an ecs.BaseService): the deployment configuration of an imported `service` cannot be changed here',
+      );
     }
 
     this.pageTopic =
@@ -195,12 +204,12 @@ export class SloAlarms extends Construct {
     // (metric) alarms and derives the bake time from their configuration, and during a rollout the 5-minute
     // window sees only the new revision while the 1-hour window is mostly traffic from before it.
     const fastest = (slo: BurnRateAlarms) =>
-      slo.tiers.filter((t) => t.tier.severity === 'page').reduce((a, b) => (b.tier.burnRate > a.tier.burnRate ? b : a)).shortWindow;
+      slo.tiers.filter((t) => t.tier.severity === BurnRateSeverity.PAGE).reduce((a, b) => (b.tier.burnRate > a.tier.burnRate ? b : a)).shortWindow;
     this.deploymentAlarms = [fastest(this.availability), fastest(this.latency), this.errorSpikeAlarm];
-    if (enableDeploymentAlarms && props.service) {
+    if (enableDeploymentAlarms && ownService) {
       // The names are CloudFormation tokens; these alarms read load balancer and target group metrics only,
       // never the service's, so the service can depend on them without a cycle.
-      props.service.enableDeploymentAlarms(
+      ownService.enableDeploymentAlarms(
         this.deploymentAlarms.map((a) => a.alarmName),
         { behavior },
       );

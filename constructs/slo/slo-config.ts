@@ -3,6 +3,7 @@
  * app's config parser can call {@link resolveSloConfig} on raw JSON and the constructs on typed props.
  */
 import {
+  BurnRateSeverity,
   BurnRateTier,
   DEFAULT_BURN_RATE_TIERS,
   SECONDS_PER_DAY,
@@ -54,7 +55,7 @@ export interface SloConfig {
    * Burn-rate tiers, each a long and a short window.
    * @default DEFAULT_BURN_RATE_TIERS - 14.4× over 1 h / 5 min and 6× over 6 h / 30 min page; 3× over 1 d / 2 h tickets
    */
-  readonly tiers?: readonly BurnRateTier[];
+  readonly tiers?: BurnRateTier[];
 }
 
 export interface ResolvedAvailabilitySlo {
@@ -71,13 +72,13 @@ export interface ResolvedLatencySlo {
 export interface ResolvedSloConfig {
   readonly availability: ResolvedAvailabilitySlo;
   readonly latency: ResolvedLatencySlo;
-  readonly tiers: readonly BurnRateTier[];
+  readonly tiers: BurnRateTier[];
 }
 
 export const SLO_DEFAULTS: ResolvedSloConfig = {
   availability: { target: 0.999, periodDays: 30 },
   latency: { target: 0.99, thresholdMs: 300, periodDays: 30 },
-  tiers: DEFAULT_BURN_RATE_TIERS,
+  tiers: [...DEFAULT_BURN_RATE_TIERS],
 };
 
 /** Limits on the other settings, with the reason in the error message. */
@@ -116,7 +117,7 @@ export function resolveSloConfig(config: SloConfig = {}, path = 'slo'): Resolved
 
 /** Checks a tier list: at least one paging tier, unique names, each tier within CloudWatch's limits. */
 export function validateTiers(prop: string, tiers: readonly BurnRateTier[]): void {
-  if (!tiers.some((t) => t.severity === 'page')) {
+  if (!tiers.some((t) => t.severity === BurnRateSeverity.PAGE)) {
     throw new SloConfigError(`${prop} must include at least one tier with severity "page": without one nothing wakes anyone when the budget burns fast`);
   }
   const seen = new Set<string>();

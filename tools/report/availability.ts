@@ -5,27 +5,28 @@
  * The math follows the seeds: components in series multiply (0.999 × 0.999 × 0.999 = 99.7 %); redundant
  * components in parallel fail only together (1 - 0.01 × 0.01 = 99.99 %).
  */
-import { autoscalingMinimum } from '../../constructs/checks/rules/service-tasks-per-zone';
-import { loadBalancerZones } from '../../constructs/checks/rules/load-balancer-zones';
 import {
+  autoscalingMinimum,
   bool,
   clusterInstances,
   get,
   isMultiAzDbCluster,
   isPrimaryDbInstance,
   list,
+  loadBalancerZones,
   natGatewayOfSubnet,
   num,
   props,
   resourcesOfType,
+  SECONDS_PER_MONTH,
+  SECONDS_PER_YEAR,
   str,
   subnetZone,
   Unresolved,
   zoneCount,
   zoneSpread,
-} from '../../constructs/checks/template';
+} from '@ha-reference/constructs/pure';
 import type { LoadedStack } from './load';
-import { SECONDS_PER_MONTH, SECONDS_PER_YEAR } from '../../constructs/slo/burn-rate';
 
 // ── The math ─────────────────────────────────────────────────────────────────────────────────────
 

@@ -1,9 +1,7 @@
 /**
  * The resilience rules evaluated on raw templates: the same rule functions the NagPack runs at synth time.
  */
-import { RESILIENCE_RULES } from '../../constructs/checks/resilience-rules';
-import { PACK_NAME, ruleId, Severity } from '../../constructs/checks/rule';
-import { CfnResource, constructPath } from '../../constructs/checks/template';
+import { CfnResource, constructPath, PACK_NAME, RESILIENCE_RULES, ruleId, Severity } from '@ha-reference/constructs/pure';
 import type { Acknowledgments, LoadedStack } from './load';
 
 export interface Finding {

@@ -6,23 +6,24 @@
  * recoverSeconds: from the failure until the designed state is back (capacity or data service restored).
  * rpoSeconds: the writes that may be lost. null means "not automatic": a person must act, or it is lost.
  */
-import { backupCoverage } from '../../constructs/checks/backup';
-import { crossRegionCopies } from '../../constructs/checks/rules/database-cross-region-backup';
-import { healthCheckTiming, HealthCheckTiming } from '../../constructs/checks/rules/target-group-health-check';
-import { deregistrationDelaySeconds } from '../../constructs/checks/rules/target-group-deregistration-delay';
-import { loadBalancerZones } from '../../constructs/checks/rules/load-balancer-zones';
-import { alarmActions } from '../../constructs/checks/rules/alarm-actions';
-import { autoscalingMinimum } from '../../constructs/checks/rules/service-tasks-per-zone';
-import { natGatewayPerZone } from '../../constructs/checks/rules/nat-gateway-per-zone';
 import {
+  alarmActions,
+  autoscalingMinimum,
+  backupCoverage,
   bool,
   CfnResource,
   CfnTemplate,
   clusterInstances,
+  crossRegionCopies,
+  deregistrationDelaySeconds,
   get,
+  healthCheckTiming,
+  HealthCheckTiming,
   isMultiAzDbCluster,
   isPrimaryDbInstance,
   list,
+  loadBalancerZones,
+  natGatewayPerZone,
   num,
   props,
   refTarget,
@@ -31,7 +32,7 @@ import {
   Unresolved,
   zoneCount,
   zoneSpread,
-} from '../../constructs/checks/template';
+} from '@ha-reference/constructs/pure';
 import type { LoadedStack } from './load';
 
 export interface RecoveryRow {

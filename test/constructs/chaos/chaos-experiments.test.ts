@@ -4,9 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ChaosExperiments, ChaosExperimentsProps } from '../../../constructs/chaos/chaos-experiments';
-import { MultiAzNetwork } from '../../../constructs/network/multi-az-network';
-import { ResilientFargateService } from '../../../constructs/service/resilient-fargate-service';
+import { ChaosExperiments, ChaosExperimentsProps, ExperimentName, MultiAzNetwork, ResilientFargateService } from '@ha-reference/constructs';
 import { newApp, newStack } from '../../support/synth';
 
 const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
@@ -31,6 +29,14 @@ function build(overrides: Partial<ChaosExperimentsProps> = {}, app: App = newApp
     service: service.service,
     database: { instanceArn: DB_ARN },
     zone: { availabilityZone: ZONES[0], subnets: zoneSubnets, vpc: network.vpc },
+    // Scheduled and with the hypotheses of the reference app (lib/primary-stack.ts); the construct's own defaults differ.
+    schedule: { enabled: true },
+    hypotheses: {
+      taskLoss: 'the load balancer routes around them within 10 s, ECS replaces them, and the availability SLO holds.',
+      databaseFailover:
+        'the service rides through the 60-120 s failover with fast 503s and retries, no acknowledged write is lost, and the availability SLO holds.',
+      azLoss: 'the load balancer stops sending to that zone within 10 s, the other zones carry the load, and the availability SLO holds.',
+    },
     ...overrides,
   });
   return { stack, network, service, pageAlarm, chaos, zoneSubnets, template: Template.fromStack(stack) };
@@ -222,6 +228,34 @@ describe('ChaosExperiments variants', () => {
     template.resourceCountIs('AWS::Scheduler::Schedule', 1);
   });
 
+  it('builds only the database failover for a database-only drill, without a service', () => {
+    const { template, chaos } = build({ service: undefined, zone: undefined });
+    template.resourceCountIs('AWS::FIS::ExperimentTemplate', 1);
+    experimentWith(template, 'aws:rds:reboot-db-instances');
+    expect(chaos.experiments.taskLoss).toBeUndefined();
+    expect(chaos.experiments.databaseFailover).toBeDefined();
+  });
+
+  it("claims no service's numbers unless given its hypotheses", () => {
+    const { template } = build({ hypotheses: undefined });
+    const descriptions = Object.values(template.findResources('AWS::FIS::ExperimentTemplate')).map((r) => r.Properties.Description as string);
+    expect(descriptions.sort()).toEqual([
+      expect.stringMatching(/^Cut all network traffic .* for 5 min\. Hypothesis: the load balancer stops sending to that zone, the other zones carry the load, and the availability SLO holds\. The cut does not fail/),
+      'Fail the database over to its standby. Hypothesis: the service rides through the failover, no acknowledged write is lost, and the availability SLO holds.',
+      'Stop 1 task(s) of the service. Hypothesis: the load balancer routes around them, ECS replaces them, and the availability SLO holds.',
+    ]);
+    expect(descriptions.join(' ')).not.toMatch(/\d+ s\b/);
+  });
+
+  it('schedules nothing unless asked: the templates are started by hand', () => {
+    const { template, chaos } = build({ schedule: undefined });
+    template.resourceCountIs('AWS::FIS::ExperimentTemplate', 3);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 0);
+    expect(JSON.stringify(template.findResources('AWS::IAM::Role'))).not.toContain('scheduler.amazonaws.com');
+    expect(chaos.deadLetterQueue).toBeUndefined();
+    expect(chaos.schedules).toEqual({});
+  });
+
   it('keeps the templates but schedules nothing when the schedule is off', () => {
     const { template } = build({ schedule: { enabled: false } });
     template.resourceCountIs('AWS::FIS::ExperimentTemplate', 3);
@@ -230,7 +264,9 @@ describe('ChaosExperiments variants', () => {
   });
 
   it('schedules only the chosen experiments, in the chosen zone and time', () => {
-    const { template } = build({ schedule: { experiments: ['taskLoss'], timeZone: 'Europe/Berlin', cron: { taskLoss: 'cron(30 14 ? * MON *)' } } });
+    const { template } = build({
+      schedule: { enabled: true, experiments: [ExperimentName.TASK_LOSS], timeZone: 'Europe/Berlin', cron: { taskLoss: 'cron(30 14 ? * MON *)' } },
+    });
     template.resourceCountIs('AWS::Scheduler::Schedule', 1);
     template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(30 14 ? * MON *)', ScheduleExpressionTimezone: 'Europe/Berlin' });
   });
@@ -251,7 +287,8 @@ describe('ChaosExperiments rejects impossible props', () => {
     ['no stop condition', { stopConditionAlarms: [] }, /stopConditionAlarms must hold 1 to 5 alarms .* got 0/],
     ['both database kinds', { database: { instanceArn: DB_ARN, clusterArn: 'arn:aws:rds:us-east-1:1:cluster:x' } }, /exactly one of instanceArn and clusterArn/],
     ['zero tasks to stop', { tasksToStop: 0 }, /tasksToStop must be a whole number of at least 1, got 0/],
-    ['scheduling an experiment that was not built', { database: undefined, schedule: { experiments: ['databaseFailover'] } }, /schedule.experiments names "databaseFailover", which was not built/],
+    ['no target at all', { service: undefined, database: undefined, zone: undefined }, /ChaosExperiments needs at least one target: pass service \(task loss\), database \(failover\) or zone \(zone loss\)/],
+    ['scheduling an experiment that was not built', { database: undefined, schedule: { experiments: [ExperimentName.DATABASE_FAILOVER] } }, /schedule.experiments names "databaseFailover", which was not built/],
   ])('%s', (_name, props, message) => {
     expect(() => build(props)).toThrow(message);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cronProblem, durationProblem, isKnownTimeZone, isoDuration } from '../../../constructs/chaos/schedule-rules';
+import { cronProblem, durationProblem, isKnownTimeZone, isoDuration } from '@ha-reference/constructs/pure';
 
 describe('cronProblem', () => {
   it.each(['cron(0 10 ? * TUE *)', 'cron(30 9 ? * MON-FRI *)', 'cron(0 14 1 * ? *)', 'cron(0/15 10-16 ? * 2-6 *)', 'cron(0 10 ? * 3#1 *)'])(

@@ -8,7 +8,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as ecsPatterns from 'aws-cdk-lib/aws-ecs-patterns';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { describe, expect, it } from 'vitest';
-import { ResilienceChecks } from '../../../constructs/checks/resilience-checks';
+import { ResilienceChecks } from '@ha-reference/constructs';
 import { buildApp } from '../../../lib/app';
 import { newApp, newStack } from '../../support/synth';
 

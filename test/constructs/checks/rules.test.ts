@@ -3,9 +3,7 @@
  * after cdk-nag's test/rules/*.test.ts. The rules are pure functions, so no synthesis is needed here.
  */
 import { describe, expect, it } from 'vitest';
-import { RESILIENCE_RULES } from '../../../constructs/checks/resilience-rules';
-import type { RuleOutcome } from '../../../constructs/checks/rule';
-import type { CfnResource, CfnTemplate } from '../../../constructs/checks/template';
+import { type CfnResource, type CfnTemplate, RESILIENCE_RULES, type RuleOutcome } from '@ha-reference/constructs/pure';
 
 type Resources = Record<string, CfnResource>;
 

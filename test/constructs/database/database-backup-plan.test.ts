@@ -2,7 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DatabaseBackupPlan } from '../../../constructs/database/database-backup-plan';
+import { DatabaseBackupPlan } from '@ha-reference/constructs';
 import { newStack } from '../../support/synth';
 
 const DB_ARN = 'arn:aws:rds:us-east-1:111111111111:db:primary';

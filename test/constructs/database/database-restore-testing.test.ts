@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DatabaseRestoreTesting, DatabaseRestoreTestingProps } from '../../../constructs/database/database-restore-testing';
+import { DatabaseRestoreTesting, DatabaseRestoreTestingProps } from '@ha-reference/constructs';
 import { newStack } from '../../support/synth';
 
 const DB_ARN = 'arn:aws:rds:us-east-1:111111111111:db:primary';

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { DrBackupVault } from '../../../constructs/database/dr-backup-vault';
+import { DrBackupVault } from '@ha-reference/constructs';
 import { newStack } from '../../support/synth';
 
 describe('DrBackupVault', () => {

@@ -2,7 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MultiAzDatabase, MultiAzDatabaseProps } from '../../../constructs/database/multi-az-database';
+import { MultiAzDatabase, MultiAzDatabaseProps, MultiAzDeployment } from '@ha-reference/constructs';
 import { newApp, newStack } from '../../support/synth';
 
 const DR_KEY_ARN = 'arn:aws:kms:us-west-2:111111111111:key/11111111-2222-3333-4444-555555555555';
@@ -180,7 +180,7 @@ describe('MultiAzDatabase (cluster)', () => {
   let stack: Stack;
 
   beforeAll(() => {
-    ({ stack, database, template } = build({ deployment: 'cluster' }));
+    ({ stack, database, template } = build({ deployment: MultiAzDeployment.CLUSTER }));
   });
 
   it('is a Multi-AZ DB cluster of a class that supports it, not an instance', () => {
@@ -239,7 +239,7 @@ describe('MultiAzDatabase validation', () => {
   });
 
   it('rejects backup replication for a cluster, which RDS does not support', () => {
-    expect(() => build({ deployment: 'cluster', backupReplication: { region: 'us-west-2', kmsKeyArn: DR_KEY_ARN } })).toThrow(/backupReplication is not supported with deployment "cluster"/);
+    expect(() => build({ deployment: MultiAzDeployment.CLUSTER, backupReplication: { region: 'us-west-2', kmsKeyArn: DR_KEY_ARN } })).toThrow(/backupReplication is not supported with deployment "cluster"/);
   });
 
   it('rejects a port outside the 1150-65535 range RDS allows', () => {
@@ -253,6 +253,6 @@ describe('MultiAzDatabase validation', () => {
       natGateways: 0,
       subnetConfiguration: [{ name: 'Data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
     });
-    expect(() => new MultiAzDatabase(stack, 'Database', { vpc, deployment: 'cluster' })).toThrow(/at least 3 Availability Zones.*got 2/);
+    expect(() => new MultiAzDatabase(stack, 'Database', { vpc, deployment: MultiAzDeployment.CLUSTER })).toThrow(/at least 3 Availability Zones.*got 2/);
   });
 });

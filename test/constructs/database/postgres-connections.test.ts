@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { instanceClassMemoryGiB, postgresMaxConnections } from '../../../constructs/database/postgres-connections';
+import { instanceClassMemoryGiB, postgresMaxConnections } from '@ha-reference/constructs/pure';
 
 describe('postgresMaxConnections', () => {
   it.each([

@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MultiAzNetwork } from '../../../constructs/network/multi-az-network';
+import { MultiAzNetwork } from '@ha-reference/constructs';
 import { Annotations, newStack } from '../../support/synth';
 
 const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'];

@@ -1,11 +1,12 @@
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MultiAzNetwork } from '../../../constructs/network/multi-az-network';
-import { ResilientFargateService, ResilientFargateServiceProps } from '../../../constructs/service/resilient-fargate-service';
+import { ContainerUser, MultiAzNetwork, ResilientFargateService, ResilientFargateServiceProps } from '@ha-reference/constructs';
 import { Annotations, newApp, newStack } from '../../support/synth';
 
 const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
@@ -70,7 +71,7 @@ describe('ResilientFargateService with defaults', () => {
       });
     });
 
-    it('checks container liveness, stops within the stop timeout, runs non-root on a read-only root filesystem', () => {
+    it('stops within the stop timeout, runs non-root on a read-only root filesystem, with no container health check of its own', () => {
       template.hasResourceProperties('AWS::ECS::TaskDefinition', {
         Cpu: '512',
         Memory: '1024',
@@ -79,7 +80,7 @@ describe('ResilientFargateService with defaults', () => {
             ReadonlyRootFilesystem: true,
             User: '1000:1000',
             StopTimeout: 30,
-            HealthCheck: Match.objectLike({ Command: ['CMD-SHELL', 'curl -fsS http://localhost:8080/health/live || exit 1'], Retries: 3 }),
+            HealthCheck: Match.absent(),
             MountPoints: [{ ContainerPath: '/tmp', SourceVolume: 'tmp', ReadOnly: false }],
             PortMappings: [Match.objectLike({ ContainerPort: 8080 })],
           }),
@@ -125,11 +126,11 @@ describe('ResilientFargateService with defaults', () => {
       });
     });
 
-    it('takes a dead task out of rotation within 10 s: readiness path every 5 s, 2 failures', () => {
+    it('takes a dead task out of rotation within 10 s: a probe every 5 s, 2 failures', () => {
       template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
         TargetType: 'ip',
         Port: 8080,
-        HealthCheckPath: '/health/ready',
+        HealthCheckPath: '/',
         HealthCheckIntervalSeconds: 5,
         HealthCheckTimeoutSeconds: 4,
         HealthyThresholdCount: 2,
@@ -216,6 +217,117 @@ describe('ResilientFargateService with defaults', () => {
   });
 });
 
+describe('ResilientFargateService for an image of its own', () => {
+  function container(template: Template) {
+    const [task] = Object.values(template.findResources('AWS::ECS::TaskDefinition'));
+    return task.Properties.ContainerDefinitions[0];
+  }
+
+  it('runs a liveness command when given one', () => {
+    const { template } = build({ livenessCommand: ['CMD', 'node', 'healthcheck.js'] });
+    expect(container(template).HealthCheck).toEqual({ Command: ['CMD', 'node', 'healthcheck.js'], Interval: 10, Timeout: 5, Retries: 3, StartPeriod: 30 });
+  });
+
+  it("runs as the image's own user on a writable root filesystem when told to (the public nginx image)", () => {
+    const { template } = build({ user: ContainerUser.FROM_IMAGE, readonlyRootFilesystem: false, containerPort: 80 });
+    expect(container(template).User).toBeUndefined();
+    expect(container(template).ReadonlyRootFilesystem).toBe(false);
+    expect(container(template).PortMappings).toEqual([expect.objectContaining({ ContainerPort: 80 })]);
+  });
+
+  it('runs as the given user', () => {
+    const { template } = build({ user: ContainerUser.of('101:101') });
+    expect(container(template).User).toBe('101:101');
+  });
+
+  it('probes the given path and counts the given codes as healthy', () => {
+    const { template } = build({ healthCheck: { path: '/healthz', healthyHttpCodes: '200-299' } });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { HealthCheckPath: '/healthz', Matcher: { HttpCode: '200-299' } });
+  });
+});
+
+describe('ResilientFargateService with existing resources', () => {
+  it('runs in an existing cluster and creates none', () => {
+    const app = newApp();
+    const stack = newStack(app);
+    const network = new MultiAzNetwork(stack, 'Network', { availabilityZones: ZONES });
+    const cluster = new ecs.Cluster(stack, 'Shared', { vpc: network.vpc });
+    const service = new ResilientFargateService(stack, 'Service', { vpc: network.vpc, image: IMAGE, cluster });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ECS::Cluster', 1);
+    template.hasResourceProperties('AWS::ECS::Service', { Cluster: stack.resolve(cluster.clusterName) });
+    expect(service.cluster).toBe(cluster);
+  });
+
+  it('writes access logs to an existing bucket and creates none', () => {
+    const app = newApp();
+    const stack = newStack(app);
+    const network = new MultiAzNetwork(stack, 'Network', { availabilityZones: ZONES });
+    const bucket = s3.Bucket.fromBucketName(stack, 'Logs', 'central-alb-logs');
+    const service = new ResilientFargateService(stack, 'Service', { vpc: network.vpc, image: IMAGE, accessLogBucket: bucket });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::S3::Bucket', 0);
+    expect(attributes(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer', 'LoadBalancerAttributes')).toMatchObject({
+      'access_logs.s3.enabled': 'true',
+      'access_logs.s3.bucket': 'central-alb-logs',
+    });
+    expect(service.accessLogBucket).toBe(bucket);
+  });
+
+  it('serves an imported VPC', () => {
+    const app = newApp();
+    const stack = newStack(app);
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0a1b2c3d4e5f60718',
+      vpcCidrBlock: '10.10.0.0/16',
+      availabilityZones: ZONES,
+      publicSubnetIds: ['subnet-0000000000000000a', 'subnet-0000000000000000b', 'subnet-0000000000000000c'],
+      privateSubnetIds: ['subnet-1000000000000000a', 'subnet-1000000000000000b', 'subnet-1000000000000000c'],
+    });
+    new ResilientFargateService(stack, 'Service', { vpc, image: IMAGE });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ECS::Service', {
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ Subnets: ['subnet-1000000000000000a', 'subnet-1000000000000000b', 'subnet-1000000000000000c'] }) },
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Subnets: ['subnet-0000000000000000a', 'subnet-0000000000000000b', 'subnet-0000000000000000c'],
+    });
+  });
+});
+
+describe('ResilientFargateService with an internal load balancer', () => {
+  let stack: Stack;
+  let network: MultiAzNetwork;
+  let service: ResilientFargateService;
+  let template: Template;
+
+  beforeAll(() => {
+    const app = newApp();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    stack = newStack(app);
+    network = new MultiAzNetwork(stack, 'Network', { availabilityZones: ZONES });
+    service = new ResilientFargateService(stack, 'Service', { vpc: network.vpc, image: IMAGE, internetFacing: false });
+    template = Template.fromStack(stack);
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('is internal, in the private subnets of every zone', () => {
+    const privateSubnets = network.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds.map((id) => stack.resolve(id));
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internal', Subnets: privateSubnets });
+    expect(privateSubnets).toHaveLength(3);
+  });
+
+  it('accepts 80 and 443 from the VPC only, never from the internet', () => {
+    const lbGroup = stack.resolve(service.loadBalancerSecurityGroup.securityGroupId);
+    const [group] = Object.entries(template.findResources('AWS::EC2::SecurityGroup')).filter(([id]) => id === lbGroup['Fn::GetAtt'][0]).map(([, r]) => r);
+    const vpcCidr = stack.resolve(network.vpc.vpcCidrBlock);
+    const ingress = group.Properties.SecurityGroupIngress.map((r: { FromPort: number; CidrIp: unknown }) => [r.CidrIp, r.FromPort]);
+    expect(ingress).toEqual(expect.arrayContaining([[vpcCidr, 443], [vpcCidr, 80]]));
+    expect(ingress).toHaveLength(2);
+    expect(JSON.stringify(group.Properties.SecurityGroupIngress)).not.toContain('0.0.0.0/0');
+  });
+});
+
 describe('ResilientFargateService with a certificate', () => {
   it('serves HTTPS with a modern policy and redirects HTTP to it', () => {
     const app = newApp();
@@ -248,6 +360,12 @@ describe('ResilientFargateService under AwsSolutions checks', () => {
   });
 });
 
+describe('ContainerUser', () => {
+  it('rejects what is not a user or user:group', () => {
+    expect(() => ContainerUser.of('root; rm -rf /')).toThrow(/user must be a user or user:group, by name or id \(such as "1000:1000"\), got "root; rm -rf \/"/);
+  });
+});
+
 describe('ResilientFargateService rejects impossible props', () => {
   it.each([
     [{ desiredCount: 2 }, /desiredCount must be at least the number of Availability Zones of the task subnets \(3\) .* got 2/],
@@ -259,6 +377,8 @@ describe('ResilientFargateService rejects impossible props', () => {
     [{ deregistrationDelay: Duration.hours(2) }, /deregistrationDelay must be a whole number of seconds from 0 to 3600, got 7200 seconds/],
     [{ containerPort: 70000 }, /containerPort must be an integer between 1 and 65535, got 70000/],
     [{ targetCpuUtilizationPercent: 95 }, /targetCpuUtilizationPercent must be an integer between 10 and 90, got 95/],
+    [{ healthCheck: { healthyHttpCodes: 'ok' } }, /healthCheck.healthyHttpCodes must be HTTP codes such as "200", "200,204" or "200-299", got "ok"/],
+    [{ livenessCommand: [] }, /livenessCommand must hold a command/],
   ])('%j', (props, message) => {
     expect(() => build(props as Partial<ResilientFargateServiceProps>)).toThrow(message);
   });

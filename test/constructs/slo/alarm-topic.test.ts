@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { describe, expect, it } from 'vitest';
-import { AlarmTopic } from '../../../constructs/slo/alarm-topic';
+import { AlarmTopic } from '@ha-reference/constructs';
 
 function noSubscriberWarnings(stack: Stack) {
   return Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('Nobody is notified'));

@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ApplicationSignalsSlos } from '../../../constructs/slo/application-signals-slos';
-import { SLO_DEFAULTS } from '../../../constructs/slo/slo-config';
+import { ApplicationSignalsSlos } from '@ha-reference/constructs';
+import { SLO_DEFAULTS } from '@ha-reference/constructs/pure';
 import { serviceFixture, ServiceFixture } from './fixture';
 
 describe('ApplicationSignalsSlos', () => {

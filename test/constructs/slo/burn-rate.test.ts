@@ -1,30 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_BURN_RATE_TIERS,
-  SECONDS_PER_DAY,
-  SECONDS_PER_HOUR,
-  SECONDS_PER_MINUTE,
-  SECONDS_PER_MONTH,
-  SECONDS_PER_YEAR,
-  THREE_DAY_TICKET_TIER,
-  SloConfigError,
   alarmThreshold,
   allowedDowntimeSeconds,
   budgetMinutes,
   burnRateFor,
+  DEFAULT_BURN_RATE_TIERS,
   detectionTimeSeconds,
   errorBudget,
   errorRatioThreshold,
   formatDuration,
   isTierReachable,
   ninesTable,
+  resolveSloConfig,
   resolveTiers,
+  SECONDS_PER_DAY,
+  SECONDS_PER_HOUR,
+  SECONDS_PER_MINUTE,
+  SECONDS_PER_MONTH,
+  SECONDS_PER_YEAR,
+  SLO_DEFAULTS,
+  SloConfigError,
+  THREE_DAY_TICKET_TIER,
   timeToExhaustionSeconds,
   validateSloTarget,
   validateTier,
   validateWindow,
-} from '../../../constructs/slo/burn-rate';
-import { SLO_DEFAULTS, resolveSloConfig } from '../../../constructs/slo/slo-config';
+} from '@ha-reference/constructs/pure';
 
 const THIRTY_DAYS = 30 * SECONDS_PER_DAY;
 

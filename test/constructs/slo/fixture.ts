@@ -1,7 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { MultiAzNetwork } from '../../../constructs/network/multi-az-network';
-import { ResilientFargateService } from '../../../constructs/service/resilient-fargate-service';
+import { MultiAzNetwork, ResilientFargateService } from '@ha-reference/constructs';
 import { newApp, newStack } from '../../support/synth';
 
 export const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'];

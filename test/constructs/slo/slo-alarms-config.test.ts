@@ -3,8 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_BURN_RATE_TIERS, THREE_DAY_TICKET_TIER } from '../../../constructs/slo/burn-rate';
-import { SloAlarms, SloAlarmsProps } from '../../../constructs/slo/slo-alarms';
+import { DEFAULT_BURN_RATE_TIERS, THREE_DAY_TICKET_TIER } from '@ha-reference/constructs/pure';
+import { SloAlarms, SloAlarmsProps } from '@ha-reference/constructs';
 import { newApp, newStack } from '../../support/synth';
 
 const LB_ARN = 'arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/app/web/0123456789abcdef';

@@ -3,9 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InfrastructureAlarms } from '../../../constructs/slo/infrastructure-alarms';
-import { ServiceDashboard } from '../../../constructs/slo/service-dashboard';
-import { SloAlarms } from '../../../constructs/slo/slo-alarms';
+import { InfrastructureAlarms, ServiceDashboard, SloAlarms } from '@ha-reference/constructs';
 import { newApp } from '../../support/synth';
 import { ServiceFixture, ZONES, serviceFixture } from './fixture';
 
@@ -63,6 +61,7 @@ beforeAll(() => {
     availabilityZones: ZONES,
     database,
     infrastructureAlarms: infrastructure,
+    errorBudgetPolicy: 'docs/slo.md',
   });
 
   template = Template.fromStack(stack);
@@ -286,6 +285,7 @@ describe('dashboard', () => {
       'us-east-1c',
       'ECS: running, desired and pending tasks',
       'Database connections',
+      'Error budget policy: docs/slo.md.',
     ]) {
       expect(body).toContain(text);
     }

@@ -10,7 +10,7 @@ import * as ecsPatterns from 'aws-cdk-lib/aws-ecs-patterns';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CfnTemplate } from '../../../constructs/checks/template';
+import type { CfnTemplate } from '@ha-reference/constructs/pure';
 import { buildApp } from '../../../lib/app';
 import { loadInput, LoadedInput, UsageError } from '../../../tools/report/load';
 import { renderMarkdown } from '../../../tools/report/markdown';
