@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { check, flow, Verdict } from './flow-table';
-import { ACCOUNT, PolicyWorld } from './policy-world';
+import { ACCOUNT, PolicyWorld, stemOf } from './policy-world';
 import { synthWorlds } from './worlds';
 
 /**
@@ -70,13 +70,36 @@ describe('flow: chaos schedules start experiments and dead-letter failures', () 
     ]),
   );
 
-  flow('schedule-start', () => forEachRole(async (role) => [await asRole(role, 'fis:StartExperiment', templateArn(templateOf(role)), undefined)]));
+  // StartExperiment is authorised on the template and on the experiment it creates (Service Authorization
+  // Reference, AWS FIS: experiment* and experiment-template*).
+  flow('schedule-start', () =>
+    forEachRole(async (role) => [
+      await asRole(role, 'fis:StartExperiment', templateArn(templateOf(role)), undefined),
+      await asRole(role, 'fis:StartExperiment', `arn:aws:fis:${world.region}:${ACCOUNT}:experiment/EXP0123456789abcd`, undefined),
+    ]),
+  );
 
   flow('schedule-start-other', () =>
     forEachRole(async (role) => {
       const others = templates().filter((t) => t !== templateOf(role));
       expect(others.length).toBeGreaterThan(0);
       return Promise.all(others.map((t) => asRole(role, 'fis:StartExperiment', templateArn(t), undefined)));
+    }),
+  );
+
+  /** The role FIS runs a schedule's experiment as (the template's RoleArn). */
+  const experimentRoleOf = (scheduleRole: string) => {
+    const template = world.idsOf('AWS::FIS::ExperimentTemplate').find((t) => world.ref(t) === templateOf(scheduleRole))!;
+    return (world.resource(template).Properties!.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  };
+  // StartExperiment passes the template's role to FIS (FIS user guide, "IAM roles for AWS FIS experiments").
+  const toFis = { 'iam:PassedToService': 'fis.amazonaws.com' };
+
+  flow('schedule-pass-role', (row) =>
+    forEachRole(async (role) => {
+      const experimentRole = experimentRoleOf(role);
+      expect(row.on).toContain(stemOf(experimentRole));
+      return [await asRole(role, 'iam:PassRole', world.getAtt(experimentRole, 'Arn'), undefined, toFis)];
     }),
   );
 

@@ -1,4 +1,4 @@
-import { runSimulation, type EvaluationResult, type SimulationRequestPrincipal } from '@cloud-copilot/iam-simulate';
+import { runSimulation, runUnsafeSimulation, type EvaluationResult, type SimulationRequestPrincipal } from '@cloud-copilot/iam-simulate';
 import { AWS_MANAGED_POLICY_EXCERPTS, EXCERPT_PREFIX } from './aws-managed-policies';
 
 /**
@@ -276,7 +276,18 @@ export class PolicyWorld {
   }
 }
 
-/** One request evaluated by the real IAM policy evaluator; fails the test if the simulation itself errs. */
+/**
+ * Context keys the evaluator's validation cannot place: it matches a variable key such as
+ * `aws:ResourceTag/<key>` by the part before its '/', so `kms:EncryptionContext:<key>` (whose key may hold
+ * colons, like `aws:logs:arn`) is dropped as unknown. Such requests are decided by the evaluator's core engine
+ * with the context as given, after the validated run has checked everything else.
+ */
+const UNPLACEABLE_CONTEXT = /^kms:EncryptionContext:/i;
+
+/**
+ * One request evaluated by the real IAM policy evaluator. Fails the test if the simulation itself errs, or if
+ * the evaluator ignores a context key (a condition the proof meant to test would silently not be).
+ */
 export async function evaluate(request: {
   /** A principal ARN, a service principal, or `anonymousPrincipal` for an unsigned request. */
   readonly principal: SimulationRequestPrincipal;
@@ -287,22 +298,37 @@ export async function evaluate(request: {
   readonly resourcePolicy?: unknown;
   /** The account that owns the resource. @default ACCOUNT */
   readonly resourceAccount?: string;
+  /**
+   * The resource is an ARN pattern the service itself authorises, such as a log group's `...:log-group:<name>:*`;
+   * every resource it stands for must be allowed.
+   * @default false
+   */
+  readonly resourceIsPattern?: boolean;
 }): Promise<EvaluationResult> {
-  const result = await runSimulation(
-    {
-      request: {
-        principal: request.principal,
-        action: request.action,
-        resource: { resource: request.resource, accountId: request.resourceAccount ?? ACCOUNT },
-        contextVariables: request.context,
-      },
-      identityPolicies: request.identityPolicies ?? [],
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
-      resourcePolicy: request.resourcePolicy,
+  const simulation = {
+    request: {
+      principal: request.principal,
+      action: request.action,
+      resource: { resource: request.resource, accountId: request.resourceAccount ?? ACCOUNT },
+      contextVariables: request.context,
     },
-    {},
-  );
-  if (result.resultType !== 'single') throw new Error(`simulation failed: ${JSON.stringify(result)}`);
+    identityPolicies: request.identityPolicies ?? [],
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    resourcePolicy: request.resourcePolicy,
+  };
+  const result = await runSimulation(simulation, {});
+  const acceptable = result.resultType === 'single' || (request.resourceIsPattern && result.resultType === 'wildcard');
+  if (!acceptable) throw new Error(`simulation failed: ${JSON.stringify(result)}`);
+  const ignored = (result.resultType === 'single' ? [result.result] : result.results).flatMap((r) => r.ignoredContextKeys ?? []);
+  const unplaceable = ignored.filter((k) => UNPLACEABLE_CONTEXT.test(k));
+  const dropped = ignored.filter((k) => !UNPLACEABLE_CONTEXT.test(k));
+  if (dropped.length > 0) throw new Error(`the evaluator ignores ${[...new Set(dropped)].join(', ')} for ${request.action} on ${request.resource}: the proof would not test them`);
+  if (unplaceable.length > 0) {
+    // The validated run has checked the policies; the core engine names a resource policy only when it comes
+    // as iam-policy's (exported) ValidatedPolicy shape.
+    const resourcePolicy = request.resourcePolicy && { __validated: true, policyDocument: request.resourcePolicy, metadata: { name: 'ResourcePolicy' }, errors: [] };
+    return runUnsafeSimulation({ ...simulation, resourcePolicy }, {});
+  }
   return result.overallResult;
 }
