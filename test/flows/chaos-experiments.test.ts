@@ -142,6 +142,53 @@ describe('flow: FIS experiment roles act on their targets', () => {
   flow('fis-failover-cluster', (row) => proveActions(row, cluster, 'aws:rds:failover-db-cluster'));
   flow('fis-disrupt-zone', (row) => proveActions(row, instance, 'aws:network:disrupt-connectivity'));
 
+  /** The role of the template that runs an action ID, and the requests of one target with its ARNs swapped. */
+  const roleRunning = (world: PolicyWorld, actionId: string) => {
+    const { template } = templatesOf(world).find(({ template: t }) => Object.values(t.Actions).some((a) => a.ActionId === actionId))!;
+    return template.RoleArn['Fn::GetAtt'][0];
+  };
+  const arnIn = (world: PolicyWorld, resource: string) => `arn:aws:${resource.split(':')[0]}:${world.region}:${world.account}:${resource.split(':').slice(1).join(':')}`;
+
+  flow('fis-stop-task-other-cluster', async () => {
+    const role = roleRunning(instance, 'aws:ecs:stop-task');
+    const requests = requestsOf(instance, 'aws:ecs:stop-task', { ResourceType: 'aws:ecs:task', Parameters: { cluster: 'other-cluster' } });
+    return Promise.all(requests.map((r) => asRole(instance, role, r)));
+  });
+
+  flow('fis-other-database', async () => [
+    // The instance deployment's role, on another instance and on any cluster; the cluster deployment's, on another cluster and any instance.
+    ...(await Promise.all(
+      requestsOf(instance, 'aws:rds:reboot-db-instances', { ResourceType: 'aws:rds:db', ResourceArns: [arnIn(instance, 'rds:db:other-database')] })
+        .filter((r) => r.action !== 'rds:DescribeDBInstances')
+        .map((r) => asRole(instance, roleRunning(instance, 'aws:rds:reboot-db-instances'), r)),
+    )),
+    await asRole(instance, roleRunning(instance, 'aws:rds:reboot-db-instances'), { action: 'rds:FailoverDBCluster', resource: arnIn(instance, 'rds:cluster:other-database') }),
+    await asRole(cluster, roleRunning(cluster, 'aws:rds:failover-db-cluster'), { action: 'rds:FailoverDBCluster', resource: arnIn(cluster, 'rds:cluster:other-database') }),
+    await asRole(cluster, roleRunning(cluster, 'aws:rds:failover-db-cluster'), { action: 'rds:RebootDBInstance', resource: arnIn(cluster, 'rds:db:other-database') }),
+  ]);
+
+  flow('fis-disrupt-other-subnet', async (row) => {
+    const role = roleRunning(instance, 'aws:network:disrupt-connectivity');
+    const otherZone = instance.idsMatching(row.on.find((t) => /^[A-Z]/.test(t))!, 'AWS::EC2::Subnet');
+    expect(otherZone).toHaveLength(1);
+    const subnets = [arnIn(instance, `ec2:subnet/${instance.ref(otherZone[0]!)}`), arnIn(instance, 'ec2:subnet/subnet-0f0e1e2f3a4b5c6d7')];
+    return Promise.all(subnets.map((resource) => asRole(instance, role, { action: 'ec2:ReplaceNetworkAclAssociation', resource })));
+  });
+
+  flow('fis-acl-not-fis', async () => {
+    const role = roleRunning(instance, 'aws:network:disrupt-connectivity');
+    const untagged = arnIn(instance, `ec2:network-acl/${ORIGINAL_ACL}`);
+    return Promise.all(
+      [
+        { action: 'ec2:CreateNetworkAclEntry', resource: untagged },
+        { action: 'ec2:DeleteNetworkAcl', resource: untagged },
+        // An ACL created without the tag, or in another VPC.
+        { action: 'ec2:CreateNetworkAcl', resource: arnIn(instance, `ec2:network-acl/${FIS_ACL}`) },
+        { action: 'ec2:CreateNetworkAcl', resource: arnIn(instance, 'ec2:vpc/vpc-0f0e1e2f3a4b5c6d7') },
+      ].map((r) => asRole(instance, role, r)),
+    );
+  });
+
   flow('fis-log-delivery', async (row) => {
     expect([...row.actions].sort()).toEqual(LOG_DELIVERY.map((r) => r.action).sort());
     const verdicts: Verdict[] = [];

@@ -103,6 +103,22 @@ describe('flow: chaos schedules start experiments and dead-letter failures', () 
     }),
   );
 
+  flow('schedule-pass-other-role', () =>
+    forEachRole(async (role) => {
+      const own = experimentRoleOf(role);
+      const others = world.idsOf('AWS::IAM::Role').filter((r) => r !== own);
+      expect(others.length).toBeGreaterThan(0);
+      return Promise.all(others.map((other) => asRole(role, 'iam:PassRole', world.getAtt(other, 'Arn'), undefined, toFis)));
+    }),
+  );
+
+  flow('dead-letters-no-tls', () =>
+    forEachRole(async (role) => [
+      await asRole(role, 'sqs:SendMessage', world.getAtt(queueId, 'Arn'), world.resourcePolicyOf(queueId), { 'aws:SecureTransport': 'false' }),
+      await asRole(role, 'sqs:ReceiveMessage', world.getAtt(queueId, 'Arn'), world.resourcePolicyOf(queueId), { 'aws:SecureTransport': 'false' }),
+    ]),
+  );
+
   it('gives a retried start the same client token, so one invocation starts at most one experiment', () => {
     // <aws.scheduler.execution-id> is new for every attempt; <aws.scheduler.scheduled-time> is the time the
     // invocation was scheduled for, the same on every retry of it (EventBridge Scheduler user guide, "Adding

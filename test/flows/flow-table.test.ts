@@ -15,15 +15,6 @@ const FLOWS_DIR = __dirname;
 const proofFiles = () => readdirSync(FLOWS_DIR).filter((f) => f.endsWith('.test.ts'));
 const flowIdsIn = (file: string) => [...readFileSync(path.join(FLOWS_DIR, file), 'utf8').matchAll(/\bflow\(\s*'([^']+)'/g)].map((m) => m[1]!);
 
-/** Rows whose proofs are still being written. Empty this list; never add to it. */
-const PENDING: readonly string[] = [
-  'trust-fis-other-account', 'trust-scheduler-other-account', 'trust-nobody-else',
-  'schedule-pass-other-role', 'dead-letters-no-tls',
-  'fis-stop-task-other-cluster', 'fis-other-database', 'fis-disrupt-other-subnet', 'fis-acl-not-fis',
-  'task-no-database-admin', 'task-no-other-secrets', 'task-no-other-keys',
-  'access-logs-elsewhere', 'buckets-no-tls', 'buckets-anonymous', 'logs-keys-other-account', 'flow-logs-elsewhere',
-];
-
 describe('the flow table (docs/flows.md)', () => {
   it('has rows', () => {
     expect(flowRows().length).toBeGreaterThan(0);
@@ -31,16 +22,9 @@ describe('the flow table (docs/flows.md)', () => {
 
   it('has a proof for every row, in the file the row names', () => {
     const missing = flowRows()
-      .filter((row) => !PENDING.includes(row.id))
       .filter((row) => !proofFiles().includes(row.proof) || !flowIdsIn(row.proof).includes(row.id))
       .map((row) => `${row.id} (${row.proof})`);
     expect(missing, 'rows with no flow() proof').toEqual([]);
-  });
-
-  it('keeps the pending list honest: a proven row leaves it', () => {
-    const proven = new Set(proofFiles().flatMap(flowIdsIn));
-    expect(PENDING.filter((id) => proven.has(id)), 'proven rows still listed as pending').toEqual([]);
-    expect(PENDING.filter((id) => !flowRows().some((r) => r.id === id)), 'pending ids with no row').toEqual([]);
   });
 
   it('has a row for every proof', () => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect } from 'vitest';
 import { check, flow, FlowRow } from './flow-table';
-import { PolicyWorld, stemOf } from './policy-world';
+import { OTHER_ACCOUNT, PolicyWorld, stemOf } from './policy-world';
 import { synthWorlds } from './worlds';
 
 /**
@@ -50,11 +50,41 @@ describe('flow: log groups, flow logs and the default security group', () => {
     );
   });
 
+  flow('logs-keys-other-account', async (row) => {
+    const keys = [...new Set(encryptedLogGroups().map(({ key }) => key))];
+    expect(keys.map(stemOf).sort()).toEqual([...row.on].sort());
+    const foreign = `arn:aws:logs:${world.region}:${OTHER_ACCOUNT}:log-group:theirs`;
+    return Promise.all(
+      keys.flatMap((key) =>
+        row.actions.flatMap((action) => [
+          check(`${action} ${stemOf(key)} for another account's group`, {
+            principal: serviceOf(row),
+            action,
+            resource: world.getAtt(key, 'Arn'),
+            context: { 'kms:EncryptionContext:aws:logs:arn': foreign },
+            resourcePolicy: world.keyPolicyOf(key),
+          }),
+          check(`${action} ${stemOf(key)} with no log group`, { principal: serviceOf(row), action, resource: world.getAtt(key, 'Arn'), context: {}, resourcePolicy: world.keyPolicyOf(key) }),
+        ]),
+      ),
+    );
+  });
+
+  /** The flow log's role and log group. */
+  const flowLog = () => {
+    const [id] = world.idsOf('AWS::EC2::FlowLog');
+    const props = world.resource(id!).Properties!;
+    return { roleId: (props.DeliverLogsPermissionArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0], groupId: (props.LogGroupName as { Ref: string }).Ref };
+  };
+
+  flow('flow-logs-elsewhere', async (row) => {
+    const { roleId } = flowLog();
+    expect(row.who).toContain(stemOf(roleId));
+    return Promise.all(row.on.map((group) => asRole(roleId, 'logs:PutLogEvents', `${logGroupArn(world.idOf(group))}:log-stream:eni-0123456789abcdef0-all`)));
+  });
+
   flow('flow-logs-write', async (row) => {
-    const [flowLog] = world.idsOf('AWS::EC2::FlowLog');
-    const props = world.resource(flowLog!).Properties!;
-    const roleId = (props.DeliverLogsPermissionArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    const groupId = (props.LogGroupName as { Ref: string }).Ref;
+    const { roleId, groupId } = flowLog();
     expect(row.who).toContain(stemOf(roleId));
     expect(row.on).toContain(stemOf(groupId));
     const stream = `${logGroupArn(groupId)}:log-stream:eni-0123456789abcdef0-all`;

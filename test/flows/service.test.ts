@@ -1,6 +1,7 @@
+import { anonymousPrincipal } from '@cloud-copilot/iam-simulate';
 import { beforeAll, describe, expect } from 'vitest';
 import { check, flow, FlowRow, Verdict } from './flow-table';
-import { PolicyWorld, stemOf } from './policy-world';
+import { OTHER_ACCOUNT, PolicyWorld, stemOf } from './policy-world';
 import { clusterDeployment, synthWorlds } from './worlds';
 
 /**
@@ -20,9 +21,10 @@ interface Container {
 describe('flow: the service task starts, logs, reads its secret; the load balancer logs', () => {
   let instance: PolicyWorld;
   let cluster: PolicyWorld;
+  let dr: PolicyWorld;
 
   beforeAll(() => {
-    instance = synthWorlds().primary;
+    ({ primary: instance, dr } = synthWorlds());
     cluster = synthWorlds(clusterDeployment()).primary;
   });
 
@@ -146,6 +148,123 @@ describe('flow: the service task starts, logs, reads its secret; the load balanc
       await check('log delivery writes a log file', { principal: delivery!, action: 's3:PutObject', resource: object(account), context, resourcePolicy: policy }),
       await check('log delivery reads the bucket ACL', { principal: delivery!, action: 's3:GetBucketAcl', resource: bucketArn, context: { 'aws:SecureTransport': 'true' }, resourcePolicy: policy }),
     ];
+    return verdicts;
+  });
+
+  /** The database resource and its ARN in a deployment. */
+  const databaseOf = (world: PolicyWorld) => {
+    const [instanceId] = world.idsOf('AWS::RDS::DBInstance');
+    const [clusterId] = world.idsOf('AWS::RDS::DBCluster');
+    return instanceId
+      ? { id: instanceId, arn: `arn:aws:rds:${world.region}:${world.account}:db:${world.ref(instanceId)}`, actions: ['rds:DeleteDBInstance', 'rds:ModifyDBInstance'] }
+      : { id: clusterId!, arn: world.getAtt(clusterId!, 'DBClusterArn'), actions: ['rds:DeleteDBCluster', 'rds:ModifyDBCluster'] };
+  };
+
+  flow('task-no-database-admin', async (row) => {
+    const verdicts: Verdict[] = [];
+    for (const world of [instance, cluster]) {
+      const role = roleOf(row, taskDefinition(world).taskRole);
+      const db = databaseOf(world);
+      expect(row.on).toContain(stemOf(db.id));
+      for (const action of db.actions) {
+        expect(row.actions).toContain(action);
+        verdicts.push(await asRole(world, role, action, db.arn));
+      }
+    }
+    return verdicts;
+  });
+
+  flow('task-no-other-secrets', async (row) => {
+    const { executionRole, taskRole } = taskDefinition(instance);
+    const other = `arn:aws:secretsmanager:${instance.region}:${instance.account}:secret:other-AbCdEf`;
+    return Promise.all([executionRole, taskRole].map((role) => asRole(instance, roleOf(row, role), 'secretsmanager:GetSecretValue', other)));
+  });
+
+  flow('task-no-other-keys', async (row) => {
+    const { executionRole, taskRole } = taskDefinition(instance);
+    const secretKey = secretKeyOf(instance);
+    const viaSecrets = { 'kms:ViaService': `secretsmanager.${instance.region}.amazonaws.com` };
+    const keys = [...instance.idsOf('AWS::KMS::Key').map((k) => [instance, k] as const), ...dr.idsOf('AWS::KMS::Key').map((k) => [dr, k] as const)];
+    expect(keys.map(([, k]) => stemOf(k)).sort()).toEqual(row.on.filter((t) => t.endsWith('Key')).sort());
+    const verdicts: Verdict[] = [];
+    for (const role of [executionRole, taskRole].map((r) => roleOf(row, r))) {
+      for (const [world, key] of keys) {
+        for (const action of row.actions) {
+          for (const context of [{}, viaSecrets, { 'kms:ViaService': `rds.${world.region}.amazonaws.com` }]) {
+            // The one grant the task needs: Decrypt of its secret's key through Secrets Manager (proven above).
+            if (key === secretKey && action === 'kms:Decrypt' && context === viaSecrets) continue;
+            const resource = world.getAtt(key, 'Arn');
+            verdicts.push(
+              await check(`${role} ${action} ${stemOf(key)} ${JSON.stringify(context)}`, {
+                principal: instance.getAtt(role, 'Arn'),
+                action,
+                resource,
+                context,
+                identityPolicies: instance.identityPoliciesOf(role),
+                resourcePolicy: world.keyPolicyOf(key),
+              }),
+            );
+          }
+        }
+      }
+    }
+    return verdicts;
+  });
+
+  flow('access-logs-elsewhere', async (row) => {
+    const { object, bucketArn, policy, account } = accessLogs();
+    const context = { 'aws:SecureTransport': 'true', 's3:x-amz-acl': 'bucket-owner-full-control' };
+    const verdicts: Verdict[] = [];
+    for (const writer of row.who) {
+      const side = writer.startsWith('arn:') ? { identityPolicies: writerOwnPolicy } : {};
+      const requests: [string, string][] = [
+        ['s3:PutObject', object(OTHER_ACCOUNT)],
+        ['s3:PutObject', `${bucketArn}/elsewhere/AWSLogs/${account}/x.log.gz`],
+        ['s3:GetObject', object(account)],
+      ];
+      for (const [action, resource] of requests) {
+        const asked = action === 's3:PutObject' ? context : { 'aws:SecureTransport': 'true' };
+        verdicts.push(await check(`${writer} ${action} ${resource}`, { principal: writer, action, resource, context: asked, resourcePolicy: policy, ...side }));
+      }
+    }
+    return verdicts;
+  });
+
+  /** Every bucket of both stacks, with its policy. */
+  const buckets = () => {
+    const all = [instance, dr].flatMap((world) => world.idsOf('AWS::S3::Bucket').map((id) => ({ world, id })));
+    expect(all.length).toBeGreaterThan(0);
+    return all.map(({ world, id }) => ({ id, arn: world.getAtt(id, 'Arn'), policy: world.resourcePolicyOf(id) }));
+  };
+
+  flow('buckets-no-tls', async () => {
+    const { account } = accessLogs();
+    const verdicts: Verdict[] = [];
+    for (const bucket of buckets()) {
+      const plain = { 'aws:SecureTransport': 'false', 's3:x-amz-acl': 'bucket-owner-full-control' };
+      // Even the principals that may write the logs are refused over plain HTTP.
+      verdicts.push(
+        await check(`ELB writes ${bucket.id} without TLS`, { principal: 'arn:aws:iam::127311923021:root', action: 's3:PutObject', resource: `${bucket.arn}/alb/AWSLogs/${account}/x.log.gz`, context: plain, identityPolicies: writerOwnPolicy, resourcePolicy: bucket.policy }),
+        await check(`log delivery writes ${bucket.id} without TLS`, { principal: 'delivery.logs.amazonaws.com', action: 's3:PutObject', resource: `${bucket.arn}/alb/AWSLogs/${account}/x.log.gz`, context: plain, resourcePolicy: bucket.policy }),
+        await check(`anonymous reads ${bucket.id} without TLS`, { principal: anonymousPrincipal, action: 's3:GetObject', resource: `${bucket.arn}/alb/AWSLogs/${account}/x.log.gz`, context: { 'aws:SecureTransport': 'false' }, resourcePolicy: bucket.policy }),
+      );
+    }
+    return verdicts;
+  });
+
+  flow('buckets-anonymous', async () => {
+    const { account } = accessLogs();
+    const tls = { 'aws:SecureTransport': 'true' };
+    const verdicts: Verdict[] = [];
+    for (const bucket of buckets()) {
+      const object = `${bucket.arn}/alb/AWSLogs/${account}/x.log.gz`;
+      for (const [action, resource] of [['s3:GetObject', object], ['s3:ListBucket', bucket.arn]] as const) {
+        verdicts.push(
+          await check(`anonymous ${action} ${bucket.id}`, { principal: anonymousPrincipal, action, resource, context: tls, resourcePolicy: bucket.policy }),
+          await check(`another account ${action} ${bucket.id}`, { principal: `arn:aws:iam::${OTHER_ACCOUNT}:root`, action, resource, context: tls, identityPolicies: writerOwnPolicy, resourcePolicy: bucket.policy }),
+        );
+      }
+    }
     return verdicts;
   });
 });

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect } from 'vitest';
 import { check, flow, FlowRow, Verdict } from './flow-table';
-import { ACCOUNT, PolicyWorld } from './policy-world';
+import { anonymousPrincipal } from '@cloud-copilot/iam-simulate';
+import { ACCOUNT, OTHER_ACCOUNT, PolicyWorld } from './policy-world';
 import { synthWorlds } from './worlds';
 
 /**
@@ -23,14 +24,14 @@ describe('flow: services assume their roles', () => {
       return ids;
     });
 
-  const assume = (roleId: string, principal: string, context: Record<string, string>) =>
-    check(`${principal} assumes ${roleId}`, {
+  const assume = (roleId: string, principal: Parameters<typeof check>[1]['principal'], context: Record<string, string>, identityPolicies?: Parameters<typeof check>[1]['identityPolicies']) =>
+    check(`${typeof principal === 'string' ? principal : 'anonymous'} assumes ${roleId}`, {
       principal,
+      identityPolicies,
       action: 'sts:AssumeRole',
       resource: world.getAtt(roleId, 'Arn'),
       context,
       resourcePolicy: world.resolve(world.resource(roleId).Properties!.AssumeRolePolicyDocument),
-      // Service principals have no identity policies; the trust policy alone decides.
     });
 
   /** The service principal of a row (its one `*.amazonaws.com` token) assumes every role the row names. */
@@ -48,4 +49,24 @@ describe('flow: services assume their roles', () => {
   flow('trust-flow-logs', (row) => serviceAssumes(row, thisAccount));
   flow('trust-rds-monitoring', (row) => serviceAssumes(row, thisAccount));
   flow('trust-lambda', (row) => serviceAssumes(row, thisAccount));
+
+  const otherAccount = { 'aws:SourceAccount': OTHER_ACCOUNT };
+  flow('trust-fis-other-account', (row) => serviceAssumes(row, otherAccount));
+  flow('trust-scheduler-other-account', (row) => serviceAssumes(row, otherAccount));
+
+  flow('trust-nobody-else', async (row) => {
+    expect(row.on).toEqual(['*']);
+    const roles = world.idsOf('AWS::IAM::Role');
+    const taskRole = world.idOf('ServiceTaskTaskRole');
+    // A principal of this account that may assume any role by its own policies: it still needs the role's trust.
+    const mayAssumeAnything = [{ name: 'assume-anything', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] } }];
+    return Promise.all(
+      roles.flatMap((role) => [
+        assume(role, 'events.amazonaws.com', thisAccount),
+        assume(role, world.getAtt(taskRole, 'Arn'), {}, mayAssumeAnything),
+        assume(role, `arn:aws:iam::${OTHER_ACCOUNT}:root`, {}, mayAssumeAnything),
+        assume(role, anonymousPrincipal, {}),
+      ]),
+    );
+  });
 });
