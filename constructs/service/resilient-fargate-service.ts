@@ -52,7 +52,11 @@ export interface ResilientFargateServiceProps {
    * @default - the VPC's public subnets
    */
   readonly loadBalancerSubnets?: ec2.SubnetSelection;
-  /** Container image of the service. */
+  /**
+   * Container image of the service. It runs as 1000:1000 on a read-only root filesystem; for `/tmp` to be
+   * writable the image must create it owned by 1000:1000 and declare it with `VOLUME ["/tmp"]`, or ECS
+   * creates the bind volume owned by root (see app/Dockerfile).
+   */
   readonly image: ecs.ContainerImage;
   /**
    * Port the container listens on.
@@ -249,7 +253,8 @@ export class ResilientFargateService extends Construct {
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
       },
     });
-    // The root filesystem is read-only; /tmp is the one writable place, on task storage.
+    // The root filesystem is read-only; /tmp is the one writable place, on task storage. ECS creates the bind
+    // volume owned by root 0755 unless the image declares /tmp with VOLUME (owned by the task's user).
     this.taskDefinition.addVolume({ name: 'tmp' });
 
     this.container = this.taskDefinition.addContainer('App', {
