@@ -94,7 +94,11 @@ export interface ResilientFargateServiceProps {
    * @default - a new cluster with Container Insights (enhanced)
    */
   readonly cluster?: ecs.ICluster;
-  /** Container image of the service. */
+  /**
+   * Container image of the service. With the default `user` (1000:1000) and read-only root filesystem, `/tmp`
+   * is writable only if the image creates it owned by that user and declares it with `VOLUME ["/tmp"]`;
+   * otherwise ECS creates the bind volume owned by root (see the sample app's Dockerfile).
+   */
   readonly image: ecs.ContainerImage;
   /**
    * Port the container listens on.
@@ -326,7 +330,8 @@ export class ResilientFargateService extends Construct {
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
       },
     });
-    // The root filesystem is read-only; /tmp is the one writable place, on task storage.
+    // The root filesystem is read-only; /tmp is the one writable place, on task storage. ECS creates the bind
+    // volume owned by root 0755 unless the image declares /tmp with VOLUME (owned by the task's user).
     this.taskDefinition.addVolume({ name: 'tmp' });
 
     this.container = this.taskDefinition.addContainer('App', {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../lib/app';
-import { newApp } from '../support/synth';
-import { ACCOUNT, CfnTemplate, evaluate, PolicyWorld } from './policy-world';
+import { check, flow, Verdict } from './flow-table';
+import { ACCOUNT, PolicyWorld, stemOf } from './policy-world';
+import { synthWorlds } from './worlds';
 
 /**
  * Flow proof: each EventBridge Scheduler role can start its experiment and, when a start fails after its
@@ -16,10 +16,7 @@ describe('flow: chaos schedules start experiments and dead-letter failures', () 
   let queueKeyId: string;
 
   beforeAll(() => {
-    const app = newApp();
-    const built = buildApp(app);
-    const template = app.synth().getStackArtifact(built.primary.artifactId).template as CfnTemplate;
-    world = new PolicyWorld(template, built.primary.region);
+    world = synthWorlds().primary;
     scheduleRoles = world
       .idsOf('AWS::IAM::Role')
       .filter((id) => JSON.stringify(world.resource(id).Properties!.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com'));
@@ -30,7 +27,7 @@ describe('flow: chaos schedules start experiments and dead-letter failures', () 
   });
 
   const asRole = (roleId: string, action: string, resource: string, resourcePolicy: unknown, context: Record<string, string> = {}) =>
-    evaluate({
+    check(`${roleId} ${action} ${resource}`, {
       principal: world.getAtt(roleId, 'Arn'),
       action,
       resource,
@@ -38,45 +35,89 @@ describe('flow: chaos schedules start experiments and dead-letter failures', () 
       identityPolicies: world.identityPoliciesOf(roleId),
       resourcePolicy,
     });
+  const forEachRole = async (prove: (role: string) => Promise<Verdict[]>) => (await Promise.all(scheduleRoles.map(prove))).flat();
+
+  /** The experiment template a schedule starts, read from its input. */
+  const templateOf = (roleId: string) => {
+    const schedule = world
+      .idsOf('AWS::Scheduler::Schedule')
+      .map((id) => world.resource(id).Properties!.Target as { RoleArn: unknown; Input: unknown })
+      .find((target) => JSON.stringify(target.RoleArn).includes(roleId))!;
+    return JSON.parse(world.resolve(schedule.Input) as string).ExperimentTemplateId as string;
+  };
+  // AWS::FIS::ExperimentTemplate has no Arn attribute; its Ref is the template ID.
+  const templateArn = (templateRef: string) => `arn:aws:fis:${world.region}:${ACCOUNT}:experiment-template/${templateRef}`;
+  const templates = () => world.idsOf('AWS::FIS::ExperimentTemplate').map((t) => world.ref(t));
 
   it('has one role per scheduled experiment', () => {
     expect(scheduleRoles.length).toBe(world.idsOf('AWS::Scheduler::Schedule').length);
     expect(scheduleRoles.length).toBeGreaterThan(0);
   });
 
-  it('lets every schedule role send to the dead-letter queue', async () => {
-    for (const role of scheduleRoles) {
-      expect(await asRole(role, 'sqs:SendMessage', world.getAtt(queueId, 'Arn'), world.resourcePolicyOf(queueId)), role).toBe('Allowed');
-    }
-  });
+  flow('schedule-dead-letter', () => forEachRole(async (role) => [await asRole(role, 'sqs:SendMessage', world.getAtt(queueId, 'Arn'), world.resourcePolicyOf(queueId))]));
 
-  it('lets every schedule role use the queue key through SQS', async () => {
-    const viaSqs = { 'kms:ViaService': `sqs.${world.region}.amazonaws.com` };
-    for (const role of scheduleRoles) {
-      for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) {
-        expect(await asRole(role, action, world.getAtt(queueKeyId, 'Arn'), world.keyPolicyOf(queueKeyId), viaSqs), `${role} ${action}`).toBe('Allowed');
-      }
-    }
-  });
+  flow('schedule-dead-letter-key', () =>
+    forEachRole(async (role) => {
+      const viaSqs = { 'kms:ViaService': `sqs.${world.region}.amazonaws.com` };
+      return Promise.all(['kms:GenerateDataKey', 'kms:Decrypt'].map((action) => asRole(role, action, world.getAtt(queueKeyId, 'Arn'), world.keyPolicyOf(queueKeyId), viaSqs)));
+    }),
+  );
 
-  it('does not let a schedule role use the queue key outside SQS', async () => {
-    for (const role of scheduleRoles) {
-      expect(await asRole(role, 'kms:Decrypt', world.getAtt(queueKeyId, 'Arn'), world.keyPolicyOf(queueKeyId), { 'kms:ViaService': `s3.${world.region}.amazonaws.com` })).not.toBe('Allowed');
-    }
-  });
+  flow('schedule-key-outside-sqs', () =>
+    forEachRole(async (role) => [
+      await asRole(role, 'kms:Decrypt', world.getAtt(queueKeyId, 'Arn'), world.keyPolicyOf(queueKeyId), { 'kms:ViaService': `s3.${world.region}.amazonaws.com` }),
+      await asRole(role, 'kms:Decrypt', world.getAtt(queueKeyId, 'Arn'), world.keyPolicyOf(queueKeyId)),
+    ]),
+  );
 
-  it('lets each schedule role start only its own experiment template', async () => {
-    const templates = world.idsOf('AWS::FIS::ExperimentTemplate');
-    for (const role of scheduleRoles) {
-      const allowed: string[] = [];
-      for (const t of templates) {
-        // AWS::FIS::ExperimentTemplate has no Arn attribute; its Ref is the template ID.
-        const arn = `arn:aws:fis:${world.region}:${ACCOUNT}:experiment-template/${world.ref(t)}`;
-        if ((await asRole(role, 'fis:StartExperiment', arn, undefined)) === 'Allowed') allowed.push(t);
-      }
-      expect(allowed, role).toHaveLength(1);
-    }
-  });
+  // StartExperiment is authorised on the template and on the experiment it creates (Service Authorization
+  // Reference, AWS FIS: experiment* and experiment-template*).
+  flow('schedule-start', () =>
+    forEachRole(async (role) => [
+      await asRole(role, 'fis:StartExperiment', templateArn(templateOf(role)), undefined),
+      await asRole(role, 'fis:StartExperiment', `arn:aws:fis:${world.region}:${ACCOUNT}:experiment/EXP0123456789abcd`, undefined),
+    ]),
+  );
+
+  flow('schedule-start-other', () =>
+    forEachRole(async (role) => {
+      const others = templates().filter((t) => t !== templateOf(role));
+      expect(others.length).toBeGreaterThan(0);
+      return Promise.all(others.map((t) => asRole(role, 'fis:StartExperiment', templateArn(t), undefined)));
+    }),
+  );
+
+  /** The role FIS runs a schedule's experiment as (the template's RoleArn). */
+  const experimentRoleOf = (scheduleRole: string) => {
+    const template = world.idsOf('AWS::FIS::ExperimentTemplate').find((t) => world.ref(t) === templateOf(scheduleRole))!;
+    return (world.resource(template).Properties!.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  };
+  // StartExperiment passes the template's role to FIS (FIS user guide, "IAM roles for AWS FIS experiments").
+  const toFis = { 'iam:PassedToService': 'fis.amazonaws.com' };
+
+  flow('schedule-pass-role', (row) =>
+    forEachRole(async (role) => {
+      const experimentRole = experimentRoleOf(role);
+      expect(row.on).toContain(stemOf(experimentRole));
+      return [await asRole(role, 'iam:PassRole', world.getAtt(experimentRole, 'Arn'), undefined, toFis)];
+    }),
+  );
+
+  flow('schedule-pass-other-role', () =>
+    forEachRole(async (role) => {
+      const own = experimentRoleOf(role);
+      const others = world.idsOf('AWS::IAM::Role').filter((r) => r !== own);
+      expect(others.length).toBeGreaterThan(0);
+      return Promise.all(others.map((other) => asRole(role, 'iam:PassRole', world.getAtt(other, 'Arn'), undefined, toFis)));
+    }),
+  );
+
+  flow('dead-letters-no-tls', () =>
+    forEachRole(async (role) => [
+      await asRole(role, 'sqs:SendMessage', world.getAtt(queueId, 'Arn'), world.resourcePolicyOf(queueId), { 'aws:SecureTransport': 'false' }),
+      await asRole(role, 'sqs:ReceiveMessage', world.getAtt(queueId, 'Arn'), world.resourcePolicyOf(queueId), { 'aws:SecureTransport': 'false' }),
+    ]),
+  );
 
   it('gives a retried start the same client token, so one invocation starts at most one experiment', () => {
     // <aws.scheduler.execution-id> is new for every attempt; <aws.scheduler.scheduled-time> is the time the

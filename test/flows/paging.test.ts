@@ -1,8 +1,7 @@
-import { App } from 'aws-cdk-lib';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, HaApp } from '../../lib/app';
-import { newApp } from '../support/synth';
-import { ACCOUNT, CfnTemplate, evaluate, OTHER_ACCOUNT, PolicyWorld } from './policy-world';
+import { beforeAll, describe, expect } from 'vitest';
+import { check, flow } from './flow-table';
+import { ACCOUNT, OTHER_ACCOUNT, PolicyWorld } from './policy-world';
+import { synthWorlds } from './worlds';
 
 /**
  * Flow proof: CloudWatch alarms can page. The synthesised topic policy and key policy are evaluated by a real
@@ -17,10 +16,7 @@ describe('flow: CloudWatch alarms publish to the paging topic', () => {
   let keyId: string;
 
   beforeAll(() => {
-    const app: App = newApp();
-    const built: HaApp = buildApp(app);
-    const template = app.synth().getStackArtifact(built.primary.artifactId).template as CfnTemplate;
-    world = new PolicyWorld(template, built.primary.region);
+    world = synthWorlds().primary;
     const topics = world.idsOf('AWS::SNS::Topic');
     expect(topics).toHaveLength(1);
     topicId = topics[0]!;
@@ -29,10 +25,10 @@ describe('flow: CloudWatch alarms publish to the paging topic', () => {
 
   const alarmArn = (account: string) => `arn:aws:cloudwatch:${world.region}:${account}:alarm:page-fast-burn`;
 
-  const publish = (context: Record<string, string>, principal = 'cloudwatch.amazonaws.com') =>
-    evaluate({ principal, action: 'sns:Publish', resource: world.ref(topicId), context, resourcePolicy: world.resourcePolicyOf(topicId) });
+  const publish = (label: string, context: Record<string, string>, principal = 'cloudwatch.amazonaws.com') =>
+    check(label, { principal, action: 'sns:Publish', resource: world.ref(topicId), context, resourcePolicy: world.resourcePolicyOf(topicId) });
   const useKey = (action: string, context: Record<string, string>) =>
-    evaluate({ principal: 'cloudwatch.amazonaws.com', action, resource: world.getAtt(keyId, 'Arn'), context, resourcePolicy: world.keyPolicyOf(keyId) });
+    check(action, { principal: 'cloudwatch.amazonaws.com', action, resource: world.getAtt(keyId, 'Arn'), context, resourcePolicy: world.keyPolicyOf(keyId) });
 
   const fromOwnAlarm = () => ({
     'aws:SecureTransport': 'true',
@@ -40,26 +36,20 @@ describe('flow: CloudWatch alarms publish to the paging topic', () => {
     'aws:SourceArn': alarmArn(ACCOUNT),
   });
 
-  it('allows an alarm of this account to publish over TLS', async () => {
-    expect(await publish(fromOwnAlarm())).toBe('Allowed');
-  });
+  flow('paging-publish', async () => [await publish('own alarm over TLS', fromOwnAlarm())]);
 
-  it('allows CloudWatch to use the topic key for that alarm', async () => {
-    expect(await useKey('kms:GenerateDataKey', fromOwnAlarm())).toBe('Allowed');
-    expect(await useKey('kms:Decrypt', fromOwnAlarm())).toBe('Allowed');
-  });
+  flow('paging-key', async () => [await useKey('kms:GenerateDataKey', fromOwnAlarm()), await useKey('kms:Decrypt', fromOwnAlarm())]);
 
-  it('denies publishing without TLS', async () => {
-    expect(await publish({ ...fromOwnAlarm(), 'aws:SecureTransport': 'false' })).toBe('ExplicitlyDenied');
-  });
+  flow('paging-no-tls', async () => [
+    await publish('own alarm without TLS', { ...fromOwnAlarm(), 'aws:SecureTransport': 'false' }),
+    await publish('another account without TLS', { 'aws:SecureTransport': 'false' }, `arn:aws:iam::${OTHER_ACCOUNT}:root`),
+  ]);
 
-  it("denies an alarm of another account (the confused deputy)", async () => {
-    expect(
-      await publish({ 'aws:SecureTransport': 'true', 'aws:SourceAccount': OTHER_ACCOUNT, 'aws:SourceArn': alarmArn(OTHER_ACCOUNT) }),
-    ).not.toBe('Allowed');
-  });
+  flow('paging-other-account', async () => [
+    await publish('alarm of another account', { 'aws:SecureTransport': 'true', 'aws:SourceAccount': OTHER_ACCOUNT, 'aws:SourceArn': alarmArn(OTHER_ACCOUNT) }),
+  ]);
 
-  it('denies any other service principal', async () => {
-    expect(await publish({ 'aws:SecureTransport': 'true', 'aws:SourceAccount': ACCOUNT }, 'events.amazonaws.com')).not.toBe('Allowed');
-  });
+  flow('paging-other-service', async () => [
+    await publish('events.amazonaws.com', { 'aws:SecureTransport': 'true', 'aws:SourceAccount': ACCOUNT }, 'events.amazonaws.com'),
+  ]);
 });

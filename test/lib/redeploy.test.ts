@@ -21,8 +21,8 @@ describe('a stack deployed again after cdk destroy', () => {
     for (const stack of [built.primary, built.dr]) {
       const template = assembly.getStackArtifact(stack.artifactId).template as CfnTemplate & { Resources: Record<string, { DeletionPolicy?: string }> };
       const stackIdOf = (uuid: string) => `arn:aws:cloudformation:${stack.region}:111111111111:stack/${stack.stackName}/${uuid}`;
-      const first = new PolicyWorld(template, stack.region, undefined, stackIdOf('51af3dc0-da77-11e4-872e-1234567db123'));
-      const second = new PolicyWorld(template, stack.region, undefined, stackIdOf('8c3e2a90-1f4b-11f1-9d2e-0a1b2c3d4e5f'));
+      const first = new PolicyWorld(template, stack.region, undefined, {}, stackIdOf('51af3dc0-da77-11e4-872e-1234567db123'));
+      const second = new PolicyWorld(template, stack.region, undefined, {}, stackIdOf('8c3e2a90-1f4b-11f1-9d2e-0a1b2c3d4e5f'));
       for (const [id, resource] of Object.entries(template.Resources)) {
         if (resource.Type === 'AWS::RDS::DBInstance') {
           instanceIds.first = String(first.resolve(resource.Properties!.DBInstanceIdentifier!));
