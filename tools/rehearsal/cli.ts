@@ -114,6 +114,7 @@ async function main(argv: readonly string[]): Promise<number> {
       dbTimeoutMs: policies.dbTimeoutMs,
       latencySloMs: rig.facts.latencySloMs,
       bodyTimeoutMs: config.bodyTimeoutMs,
+      healthCheckTimeoutSeconds: hc.timeoutSeconds,
     };
     const audit = new WriteAudit(rig);
 

@@ -65,6 +65,8 @@ export interface Limits {
   readonly latencySloMs?: number;
   /** How long the service waits for a request body before answering 408 (BODY_TIMEOUT_MS), milliseconds. */
   readonly bodyTimeoutMs: number;
+  /** The target group's health-check timeout (template), seconds. */
+  readonly healthCheckTimeoutSeconds: number;
 }
 
 const check = (name: string, pass: boolean, detail: string): Check => ({ name, pass, detail });
@@ -225,6 +227,11 @@ export function evaluateOverload(obs: Observation, all: readonly RequestRecord[]
     check('no 500, 502/504 or hung request', unexpected === 0, `${unexpected} other errors`),
     check(`goodput ≥ ${OVERLOAD_MIN_GOODPUT * 100}% of capacity`, capacity > 0 && goodput >= OVERLOAD_MIN_GOODPUT * capacity, `${goodput} of ${capacity} req/s`),
     check('no crash: every task still in service, 0 failures afterwards', alive && afterFailures === 0, `${obs.measured?.tasksInServiceAfter}/${obs.measured?.tasksBefore} tasks, ${afterFailures} failures after`),
+    check(
+      `the load balancer's health checks pass throughout (each within the template's ${limits.healthCheckTimeoutSeconds} s timeout): no busy task taken out`,
+      obs.measured?.healthChecksFailed === 0 && obs.measured?.tasksTakenOut === 0,
+      `${obs.measured?.healthChecksFailed} failed checks, slowest ${obs.measured?.slowestHealthCheckMs} ms, ${obs.measured?.tasksTakenOut} tasks taken out`,
+    ),
   ], {
     acceptedP99Ms: acceptedP99 ?? null,
     goodputRps: goodput,

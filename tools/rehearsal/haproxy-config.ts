@@ -99,6 +99,10 @@ export interface ServerStat {
   readonly status: string;
   /** Sessions open right now. */
   readonly currentSessions: number;
+  /** Failed health checks since HAProxy started (`chkfail`). */
+  readonly failedChecks: number;
+  /** Duration of the last health check, milliseconds (`check_duration`; 0 when none ran yet). */
+  readonly lastCheckMs: number;
 }
 
 /** Parses `show stat` CSV output into the servers of one backend. */
@@ -112,11 +116,11 @@ export function parseShowStat(csv: string, backend: string): ServerStat[] {
     if (i === -1) throw new Error(`\`show stat\` output has no ${name} column`);
     return i;
   };
-  const [px, sv, status, scur] = [col('pxname'), col('svname'), col('status'), col('scur')];
+  const [px, sv, status, scur, chkfail, duration] = [col('pxname'), col('svname'), col('status'), col('scur'), col('chkfail'), col('check_duration')];
   return lines
     .map((l) => l.split(','))
     .filter((f) => f[px] === backend && f[sv] !== 'FRONTEND' && f[sv] !== 'BACKEND')
-    .map((f) => ({ name: f[sv], status: f[status], currentSessions: Number(f[scur]) || 0 }));
+    .map((f) => ({ name: f[sv], status: f[status], currentSessions: Number(f[scur]) || 0, failedChecks: Number(f[chkfail]) || 0, lastCheckMs: Number(f[duration]) || 0 }));
 }
 
 /** True when HAProxy sends traffic to the server (UP, including "UP 1/2" while it is going down). */

@@ -186,6 +186,23 @@ export async function databaseOutage(rig: Rig, audit: WriteAudit, outageMs: numb
  */
 export async function overload(rig: Rig, audit: WriteAudit, opts: { capacitySteps: readonly number[]; capacityStepMs: number; overloadMs: number; clientTimeoutMs: number }): Promise<Observation> {
   const tasksBefore = (await rig.inService()).length;
+  // The load balancer keeps probing every task through every step here (512 closed-loop clients, the open
+  // loops at twice the capacity), each probe on a new connection. A busy task must still answer them in
+  // time, or it is taken out exactly when its capacity is needed.
+  const inRotation = (await rig.haproxy.servers()).filter((sv) => isInRotation(sv.status));
+  const failedBefore = new Map(inRotation.map((sv) => [sv.name, sv.failedChecks]));
+  const probes = { failed: 0, slowestMs: 0, takenOut: new Set<string>() };
+  let overloaded = true;
+  const sampling = (async () => {
+    while (overloaded) {
+      for (const sv of await rig.haproxy.servers()) {
+        if (!failedBefore.has(sv.name)) continue;
+        probes.slowestMs = Math.max(probes.slowestMs, sv.lastCheckMs);
+        if (!isInRotation(sv.status)) probes.takenOut.add(sv.name);
+      }
+      await sleep(200);
+    }
+  })();
   // Capacity is the best sustained goodput. Closed loops of growing concurrency find the knee, but on this
   // stack they were seen to under-read it by about a third against an open loop at saturation, so a short open
   // loop at twice the knee is measured too. The first 500 ms of each step (connections opening) are left out.
@@ -216,6 +233,13 @@ export async function overload(rig: Rig, audit: WriteAudit, opts: { capacityStep
   const from = Date.now();
   const { lateMs } = await rig.load.open(offered, opts.overloadMs, opts.clientTimeoutMs + 5000);
   const to = from + opts.overloadMs;
+  overloaded = false;
+  await sampling;
+  for (const sv of await rig.haproxy.servers()) {
+    const before = failedBefore.get(sv.name);
+    if (before !== undefined) probes.failed += sv.failedChecks - before;
+  }
+  rig.log(`overload: health checks of the ${inRotation.length} tasks in service: ${probes.failed} failed, slowest ${probes.slowestMs} ms, ${probes.takenOut.size} taken out`);
   // Afterwards: the normal load must succeed on every task again.
   await sleep(1000);
   const afterFrom = Date.now();
@@ -237,6 +261,9 @@ export async function overload(rig: Rig, audit: WriteAudit, opts: { capacityStep
       tasksBefore,
       tasksInServiceAfter: Math.min(inService, alive),
       failuresAfter: after.filter(isFailure).length,
+      healthChecksFailed: probes.failed,
+      slowestHealthCheckMs: probes.slowestMs,
+      tasksTakenOut: probes.takenOut.size,
     },
   };
 }

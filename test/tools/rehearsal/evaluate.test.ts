@@ -14,7 +14,7 @@ import {
 } from '../../../tools/rehearsal/evaluate';
 import type { RequestRecord } from '../../../tools/rehearsal/stats';
 
-const limits: Limits = { detectionBoundSeconds: 14, requestTimeoutSeconds: 5, breakerHalfOpenSeconds: 5, dbTimeoutMs: 1000, latencySloMs: 300, bodyTimeoutMs: 5000 };
+const limits: Limits = { detectionBoundSeconds: 14, requestTimeoutSeconds: 5, breakerHalfOpenSeconds: 5, dbTimeoutMs: 1000, latencySloMs: 300, bodyTimeoutMs: 5000, healthCheckTimeoutSeconds: 4 };
 
 /** One request every `everyMs` in [from, to), answered by `answer(t)`. */
 function traffic(from: number, to: number, answer: (t: number) => Partial<RequestRecord> = () => ({}), everyMs = 10): RequestRecord[] {
@@ -176,7 +176,7 @@ describe('overload', () => {
     to: 10_000,
     faultAt: 0,
     lostAcknowledgedWrites: 0,
-    measured: { capacityRps: 100, tasksBefore: 3, tasksInServiceAfter: 3, failuresAfter: 0 },
+    measured: { capacityRps: 100, tasksBefore: 3, tasksInServiceAfter: 3, failuresAfter: 0, healthChecksFailed: 0, slowestHealthCheckMs: 40, tasksTakenOut: 0 },
   };
   // 200 req/s offered: half accepted in 50 ms, half shed at once.
   const shed = (t: number): Partial<RequestRecord> => (t % 10 === 0 ? { ms: 50 } : { status: 503, retryAfter: true, ms: 1 });
@@ -206,6 +206,11 @@ describe('overload', () => {
   it('fails when a task crashed or requests failed afterwards', () => {
     const r = evaluateOverload({ ...obs, measured: { ...obs.measured, tasksInServiceAfter: 2, failuresAfter: 3 } }, traffic(0, 10_000, shed, 5), limits);
     expect(failing(r.checks)).toEqual(['no crash: every task still in service, 0 failures afterwards']);
+  });
+
+  it("fails when the load balancer's health checks failed on a busy task, even if it came back", () => {
+    const r = evaluateOverload({ ...obs, measured: { ...obs.measured, healthChecksFailed: 3, slowestHealthCheckMs: 4001, tasksTakenOut: 1 } }, traffic(0, 10_000, shed, 5), limits);
+    expect(failing(r.checks)).toEqual(["the load balancer's health checks pass throughout (each within the template's 4 s timeout): no busy task taken out"]);
   });
 
   it('fails on requests the generator could not even send (users left waiting)', () => {

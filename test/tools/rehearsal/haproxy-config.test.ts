@@ -79,20 +79,20 @@ describe('expectRule', () => {
 
 describe('parseShowStat', () => {
   const csv = [
-    '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight',
-    'alb,FRONTEND,,,3,10,8000,100,0,0,0,0,0,,,,,OPEN,',
-    'targets,az1-a,0,0,2,5,,50,0,0,,0,,0,0,0,0,UP,1',
-    'targets,az1-b,0,0,0,0,,0,0,0,,0,,0,0,0,0,DOWN,1',
-    'targets,az2-a,0,0,1,1,,3,0,0,,0,,0,0,0,0,UP 1/2,1',
-    'targets,BACKEND,0,0,3,10,800,53,0,0,0,0,,0,0,0,0,UP,2',
+    '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,chkfail,check_duration',
+    'alb,FRONTEND,,,3,10,8000,100,0,0,0,0,0,,,,,OPEN,,,',
+    'targets,az1-a,0,0,2,5,,50,0,0,,0,,0,0,0,0,UP,1,0,3',
+    'targets,az1-b,0,0,0,0,,0,0,0,,0,,0,0,0,0,DOWN,1,40,0',
+    'targets,az2-a,0,0,1,1,,3,0,0,,0,,0,0,0,0,UP 1/2,1,1,4001',
+    'targets,BACKEND,0,0,3,10,800,53,0,0,0,0,,0,0,0,0,UP,2,,',
     '',
   ].join('\n');
 
-  it('returns the servers of the backend with status and current sessions', () => {
+  it('returns the servers of the backend with status, current sessions and health-check counters', () => {
     expect(parseShowStat(csv, 'targets')).toEqual([
-      { name: 'az1-a', status: 'UP', currentSessions: 2 },
-      { name: 'az1-b', status: 'DOWN', currentSessions: 0 },
-      { name: 'az2-a', status: 'UP 1/2', currentSessions: 1 },
+      { name: 'az1-a', status: 'UP', currentSessions: 2, failedChecks: 0, lastCheckMs: 3 },
+      { name: 'az1-b', status: 'DOWN', currentSessions: 0, failedChecks: 40, lastCheckMs: 0 },
+      { name: 'az2-a', status: 'UP 1/2', currentSessions: 1, failedChecks: 1, lastCheckMs: 4001 },
     ]);
   });
 
