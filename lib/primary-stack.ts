@@ -4,6 +4,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { Construct } from 'constructs';
 import {
@@ -160,6 +161,16 @@ export class PrimaryStack extends Stack {
       },
       // The whole RDS-managed secret JSON (username, password), read by the execution role at task start only.
       secrets: { DB_SECRET: ecs.Secret.fromSecretsManager(this.database.secret) },
+    });
+    // The deep check reports the database's state: for operators and tools inside the VPC, not for the internet.
+    // The load balancer answers it itself (the service bounds it anyway: one shared probe a second per task).
+    this.service.listener.addAction('HideDeepHealth', {
+      priority: 1,
+      conditions: [elbv2.ListenerCondition.pathPatterns([HEALTH_PATHS.deep])],
+      action: elbv2.ListenerAction.fixedResponse(404, {
+        contentType: 'application/json',
+        messageBody: JSON.stringify({ error: { code: 'not_found', message: 'no such resource' } }),
+      }),
     });
     this.database.allowConnectionsFrom(this.service.serviceSecurityGroup, 'PostgreSQL from the service tasks');
     this.database.secret.grantRead(this.service.taskDefinition.taskRole);

@@ -122,6 +122,16 @@ describe('PrimaryStack (default config)', () => {
     expect(dockerfile).not.toMatch(/^ADD\s+(--\S+\s+)*https?:/m);
   });
 
+  it('answers /health/deep at the load balancer with 404, so the database state is not published to the internet', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Priority: 1,
+      Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: [HEALTH_PATHS.deep] } }],
+      Actions: [{ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '404', ContentType: 'application/json' }) }],
+    });
+    // The target group's own health check is readiness, which the rule does not touch.
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { HealthCheckPath: HEALTH_PATHS.ready });
+  });
+
   it("trusts, in the service, the certificate authority that signs the database's certificate in both regions", () => {
     // DB_TLS=verify-full checks the chain against app/src/db/rds-ca.ts; RDS signs with the CA the instance names.
     const [db] = Object.values(template.findResources('AWS::RDS::DBInstance'));
