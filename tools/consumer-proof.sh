@@ -110,5 +110,8 @@ check_report 2 "a missing path" "$bin" report "$work/no-such-cdk.out"
 grep -qx "report: $work/no-such-cdk.out: no such file or directory (give a cloud assembly directory such as cdk.out, or a CloudFormation template JSON file)" "$work/err.txt" \
   || fail "the missing-path message changed: $(cat "$work/err.txt")"
 
+# The temporary project goes before the last line, so its time counts (removing node_modules takes a while).
+trap - EXIT
+cleanup
 echo
 echo "consumer proof: PASS in $((SECONDS - started)) s: $tarball_name installed outside the workspace with $versions"
