@@ -4,9 +4,7 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '../lib/app';
 import { ConfigError } from '../lib/config';
-import { loadInput } from '../tools/report/load';
-import { renderMarkdown } from '../tools/report/markdown';
-import { buildReport } from '../tools/report/report';
+import { buildReport, loadInput, renderMarkdown } from '@ha-reference/constructs/report';
 
 const app = new App();
 try {

@@ -1,6 +1,6 @@
 /**
  * The resilience rules, each registered beside the text that explains it: what is wrong, why it matters,
- * and the fix. The NagPack (resilience-checks.ts) and the offline report (tools/report) both read this
+ * and the fix. The NagPack (resilience-checks.ts) and the offline report (../report) both read this
  * list, so a rule means the same thing at synth time and on any template read from disk.
  *
  * Pure: no CDK imports, so the report starts fast.

@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import type { CfnTemplate } from '@ha-reference/constructs/pure';
+import type { CfnTemplate } from '../pure';
 
 /** A problem with the input: the CLI prints the message on one line and exits with 2. */
 export class UsageError extends Error {

@@ -1,7 +1,7 @@
 /**
  * The error budget: the nines table, and the budget of each SLO the templates declare.
  */
-import { get, num, props, resourcesOfType, str } from '@ha-reference/constructs/pure';
+import { get, num, props, resourcesOfType, str } from '../pure';
 import { downtimeMinutesPerMonth, MINUTES_PER_MONTH, MINUTES_PER_YEAR } from './availability';
 import type { LoadedStack } from './load';
 

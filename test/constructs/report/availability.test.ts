@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { downtimeMinutesPerMonth, FIGURES, nines, parallel, percent, series } from '../../../tools/report/availability';
-import { ninesTable } from '../../../tools/report/budget';
-import { formatPercent } from '../../../tools/report/markdown';
+import { downtimeMinutesPerMonth, FIGURES, formatPercent, nines, ninesTable, parallel, percent, series } from '@ha-reference/constructs/report';
 
 describe('availability math', () => {
   it('multiplies components in series: 0.999 × 0.999 × 0.999 = 99.7 %', () => {

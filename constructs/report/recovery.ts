@@ -32,7 +32,7 @@ import {
   Unresolved,
   zoneCount,
   zoneSpread,
-} from '@ha-reference/constructs/pure';
+} from '../pure';
 import type { LoadedStack } from './load';
 
 export interface RecoveryRow {

@@ -25,7 +25,7 @@ import {
   Unresolved,
   zoneCount,
   zoneSpread,
-} from '@ha-reference/constructs/pure';
+} from '../pure';
 import type { LoadedStack } from './load';
 
 // ── The math ─────────────────────────────────────────────────────────────────────────────────────

@@ -2,7 +2,7 @@
  * The resilience report of a set of templates: findings, availability, recovery and error budget.
  * Pure: given loaded templates, it returns data; rendering and exit codes live elsewhere.
  */
-import { RESILIENCE_RULES } from '@ha-reference/constructs/pure';
+import { RESILIENCE_RULES } from '../pure';
 import { Availability, availabilityModel } from './availability';
 import { ErrorBudget, errorBudget } from './budget';
 import { AcknowledgedFinding, evaluateRules, Finding } from './findings';

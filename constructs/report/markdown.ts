@@ -1,5 +1,5 @@
 /** Renders a report as Markdown: findings, availability, recovery, error budget. */
-import { RESILIENCE_RULES, ruleId } from '@ha-reference/constructs/pure';
+import { RESILIENCE_RULES, ruleId } from '../pure';
 import type { Report } from './report';
 
 /** 0.99930015 → "99.93 %", 0.99999 → "99.999 %": more decimals only past 99.99 %, rounded down (never up to the next nine). */

@@ -1,7 +1,7 @@
 /**
  * The resilience rules evaluated on raw templates: the same rule functions the NagPack runs at synth time.
  */
-import { CfnResource, constructPath, PACK_NAME, RESILIENCE_RULES, ruleId, Severity } from '@ha-reference/constructs/pure';
+import { CfnResource, constructPath, PACK_NAME, RESILIENCE_RULES, ruleId, Severity } from '../pure';
 import type { Acknowledgments, LoadedStack } from './load';
 
 export interface Finding {

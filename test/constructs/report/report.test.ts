@@ -12,9 +12,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CfnTemplate } from '@ha-reference/constructs/pure';
 import { buildApp } from '../../../lib/app';
-import { loadInput, LoadedInput, UsageError } from '../../../tools/report/load';
-import { renderMarkdown } from '../../../tools/report/markdown';
-import { buildReport, exitCodeOf } from '../../../tools/report/report';
+import { buildReport, exitCodeOf, loadInput, LoadedInput, renderMarkdown, UsageError } from '@ha-reference/constructs/report';
 import { newApp, newStack, Template } from '../../support/synth';
 
 const fixture = (name: string) => path.join(__dirname, 'fixtures', name);
