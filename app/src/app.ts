@@ -232,8 +232,8 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       const result = await new Promise<JsonResponse>((resolve, reject) => {
         // Backstop: every dependency call is bounded, but no request may outlive REQUEST_TIMEOUT_SECONDS. The
         // handler may still finish after it, so for a request that is not safe to repeat the outcome is unknown.
-        const expired = retrySafe(req) ? unavailable('timeout', 'the request took too long', 1) : outcomeUnknown();
-        deadline = setTimeout(() => reject(expired), config.requestTimeoutMs);
+        // The error is built only if the deadline passes: an Error captures a stack, too dear for every request.
+        deadline = setTimeout(() => reject(retrySafe(req) ? unavailable('timeout', 'the request took too long', 1) : outcomeUnknown()), config.requestTimeoutMs);
         Promise.resolve(match.handler({ req, res, path: target.path, query: target.query, params: match.params, requestId, body })).then(resolve, reject);
       });
       send(req, res, result);
