@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { check, flow, Verdict } from './flow-table';
+import { asRole as asScheduleRole, flow, Verdict } from './flow-table';
 import { ACCOUNT, PolicyWorld, stemOf } from './policy-world';
 import { synthWorlds } from './worlds';
 
@@ -26,15 +26,9 @@ describe('flow: chaos schedules start experiments and dead-letter failures', () 
     queueKeyId = world.encryptionKeyOf(queueId);
   });
 
+  // Argument order of these proofs: the resource policy (queue, key) matters more often than extra context.
   const asRole = (roleId: string, action: string, resource: string, resourcePolicy: unknown, context: Record<string, string> = {}) =>
-    check(`${roleId} ${action} ${resource}`, {
-      principal: world.getAtt(roleId, 'Arn'),
-      action,
-      resource,
-      context: { 'aws:SecureTransport': 'true', ...context },
-      identityPolicies: world.identityPoliciesOf(roleId),
-      resourcePolicy,
-    });
+    asScheduleRole(world, roleId, action, resource, context, resourcePolicy);
   const forEachRole = async (prove: (role: string) => Promise<Verdict[]>) => (await Promise.all(scheduleRoles.map(prove))).flat();
 
   /** The experiment template a schedule starts, read from its input. */

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { EvaluationResult } from '@cloud-copilot/iam-simulate';
 import { expect, it } from 'vitest';
 import { EXCERPT_PREFIX } from './aws-managed-policies';
-import { evaluate } from './policy-world';
+import { evaluate, type PolicyWorld } from './policy-world';
 
 /**
  * The flow table of docs/flows.md, read by the tests: every row is proven by a `flow('<id>', ...)` in the test
@@ -87,6 +87,25 @@ export interface Verdict {
 export async function check(label: string, request: Parameters<typeof evaluate>[0]): Promise<Verdict> {
   const excerpt = (request.identityPolicies ?? []).some((p) => p.name.startsWith(EXCERPT_PREFIX));
   return { label, result: await evaluate(request), excerpt };
+}
+
+/** One of the template's roles making a request over TLS, with the identity policies the template gives it. */
+export function asRole(
+  world: PolicyWorld,
+  roleId: string,
+  action: string,
+  resource: string,
+  context: Record<string, string> = {},
+  resourcePolicy?: unknown,
+): Promise<Verdict> {
+  return check(`${roleId} ${action} ${resource}`, {
+    principal: world.getAtt(roleId, 'Arn'),
+    action,
+    resource,
+    context: { 'aws:SecureTransport': 'true', ...context },
+    identityPolicies: world.identityPoliciesOf(roleId),
+    resourcePolicy,
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { anonymousPrincipal } from '@cloud-copilot/iam-simulate';
 import { beforeAll, describe, expect } from 'vitest';
-import { check, flow, FlowRow, Verdict } from './flow-table';
+import { asRole, check, flow, FlowRow, Verdict } from './flow-table';
 import { OTHER_ACCOUNT, PolicyWorld, stemOf } from './policy-world';
 import { clusterDeployment, synthWorlds } from './worlds';
 
@@ -41,16 +41,6 @@ describe('flow: the service task starts, logs, reads its secret; the load balanc
     expect(row.who, `row ${row.id} names the task definition's role`).toContain(stemOf(roleId));
     return roleId;
   };
-
-  const asRole = (world: PolicyWorld, roleId: string, action: string, resource: string, context: Record<string, string> = {}, resourcePolicy?: unknown) =>
-    check(`${roleId} ${action} ${resource}`, {
-      principal: world.getAtt(roleId, 'Arn'),
-      action,
-      resource,
-      context: { 'aws:SecureTransport': 'true', ...context },
-      identityPolicies: world.identityPoliciesOf(roleId),
-      resourcePolicy,
-    });
 
   /** The database master secret the container reads (ECS `Secrets` for the execution role, `DB_SECRET_ARN` for the task). */
   const secretOf = (world: PolicyWorld, container: Container, by: 'execution' | 'task') =>
