@@ -27,7 +27,7 @@ import { DeepCheck, Lifecycle, live, ready } from './health';
 import { MAX_BODY_BYTES, readJson } from './http/body';
 import { HttpError, errorBody, outcomeUnknown, unavailable } from './http/errors';
 import { type JsonResponse, Router, parseTarget } from './http/router';
-import { createLogger, type Logger } from './logger';
+import { createLogger, stdoutOutput, type Logger } from './logger';
 import { LruCache } from './messages/cache';
 import { MessagesRepository, type Message } from './messages/repository';
 import { registerMessageRoutes } from './messages/routes';
@@ -43,7 +43,7 @@ export interface AppOptions {
   readonly database?: Database;
   /** @default - pino JSON logs on stdout at config.logLevel */
   readonly logger?: Logger;
-  /** Where EMF metric lines go. @default - stdout */
+  /** Where EMF metric lines go. @default - stdout, through the same writer as the logs */
   readonly metricsSink?: (line: string) => void;
   /** @default - read from the ECS task metadata endpoint when present */
   readonly taskInfo?: TaskInfo;
@@ -122,10 +122,12 @@ function retrySafe(req: IncomingMessage): boolean {
 
 export async function createApp(options: AppOptions = {}): Promise<App> {
   const config = options.config ?? loadConfig();
-  const logger = options.logger ?? createLogger({ level: config.logLevel, service: config.serviceName, version: config.version });
+  // Logs and metric records go through one writer to stdout (logger.ts says why).
+  const output = options.logger && options.metricsSink ? undefined : stdoutOutput();
+  const logger = options.logger ?? createLogger({ level: config.logLevel, service: config.serviceName, version: config.version }, output);
   const ownsDatabase = options.database === undefined;
   const database = options.database ?? (await openDatabase(config, logger, options.secretFetcher));
-  const metrics = new Metrics({ namespace: config.metricsNamespace, service: config.serviceName, sink: options.metricsSink });
+  const metrics = new Metrics({ namespace: config.metricsNamespace, service: config.serviceName, sink: options.metricsSink ?? output?.writeLine });
   const lifecycle = new Lifecycle();
   const resilient = new ResilientDatabase(database, config.policies, {
     onCircuitStateChange: (state) => {

@@ -1,21 +1,77 @@
 // JSON logs with pino: one line per request (request id, method, path, route, status, latency) plus
 // lifecycle events. CloudWatch Logs Insights can query every field.
-import pino, { type Logger } from 'pino';
+//
+// Request logs and EMF metric records share stdout, and they share ONE writer (LogOutput): a write larger
+// than the pipe's free space goes through in pieces, and a second writer on the same descriptor (the
+// metrics used process.stdout) could slip its line between two pieces and tear both (a rehearsal with a
+// slow log reader found 18 invalid lines among 367 metric records; test/app/log-output.test.ts).
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(options: { level: string; service: string; version: string }): Logger {
-  // Buffered, asynchronous writes (flushed in 4 KiB blocks, and by server.ts before it exits): one
-  // write(2) per ~15 request lines instead of one each, which is most of the logging cost under load.
-  // A hard crash (SIGKILL, out of memory) can lose the last buffer; fatal errors flush first.
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+/** Longest time a log line may wait in the buffer before it is written. */
+export const LOG_FLUSH_INTERVAL_MS = 1000;
+/** Most log data held in memory while the collector is slower than the service; beyond it lines are dropped. */
+export const LOG_MAX_BUFFER_BYTES = 8 * 1024 * 1024;
+
+/** The one writer to stdout: pino writes through it, and so do the metrics (writeLine). */
+export interface LogOutput extends DestinationStream {
+  /** Writes one finished line (a newline is added). */
+  writeLine(line: string): void;
+  /** Writes what is buffered; `cb` runs when it has reached the descriptor. */
+  flush(cb?: (err?: Error) => void): void;
+}
+
+/**
+ * Buffered, asynchronous writes to stdout: one write(2) per ~4 KiB (about 15 request lines) instead of one
+ * per line, which is most of the logging cost under load. Bounded in time (a line waits at most
+ * LOG_FLUSH_INTERVAL_MS, so a crash that skips the fatal handler loses at most that much) and in memory
+ * (while the collector is slower than the service, at most LOG_MAX_BUFFER_BYTES wait; further lines are
+ * dropped and counted, and a warning with the count follows when the writer catches up: logs must never
+ * block the event loop or exhaust the task's memory).
+ */
+export function stdoutOutput(fd = 1): LogOutput {
+  const boom = pino.destination({ dest: fd, sync: false, minLength: 4096, maxLength: LOG_MAX_BUFFER_BYTES });
+  let pending = false;
+  let dropped = 0;
+  boom.on('drop', (data: string) => {
+    for (let i = data.indexOf('\n'); i !== -1; i = data.indexOf('\n', i + 1)) dropped++;
+  });
+  const write = (chunk: string): boolean => {
+    pending = true;
+    return boom.write(chunk);
+  };
+  const timer = setInterval(() => {
+    if (dropped > 0) {
+      const count = dropped;
+      dropped = 0;
+      write(JSON.stringify({ level: 'warn', time: new Date().toISOString(), dropped: count, msg: 'log lines dropped: the log collector was slower than the service' }) + '\n');
+      if (dropped > 0) dropped = count; // still full: the warning itself was dropped, keep the count for the next try
+    }
+    if (pending) {
+      pending = false;
+      boom.flush();
+    }
+  }, LOG_FLUSH_INTERVAL_MS);
+  timer.unref();
+  return {
+    write,
+    writeLine: (line) => void write(line + '\n'),
+    flush: (cb) => {
+      pending = false;
+      boom.flush(cb);
+    },
+  };
+}
+
+export function createLogger(options: { level: string; service: string; version: string }, output: LogOutput = stdoutOutput()): Logger {
   return pino({
     level: options.level,
     base: { service: options.service, version: options.version },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     redact: ['password', '*.password', 'connection.password', 'connectionString', '*.connectionString'],
-  }, destination);
+  }, output);
 }
 
 /** A logger that writes nothing (tests). */
