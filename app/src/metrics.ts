@@ -2,6 +2,11 @@
 // Logs turns into metrics, so the service needs no agent and no PutMetricData permission.
 // Requests are aggregated in memory and written once per interval (one line a minute, not one per
 // request); circuit state changes are written at once, because an alarm on them should not wait.
+// Latency is the exception: EMF takes at most 100 values per metric in one record (the specification:
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html),
+// and a sample of 100 a minute would make p99 the slowest of 100 requests, so every 100 latencies go out
+// as a record of their own (one line per 100 requests, beside the 100 request log lines) and CloudWatch
+// aggregates them.
 
 /** Largest array EMF accepts for one metric value. */
 export const EMF_MAX_VALUES = 100;
@@ -11,8 +16,6 @@ export interface MetricsOptions {
   readonly service: string;
   /** Where a finished EMF line goes. @default - process.stdout */
   readonly sink?: (line: string) => void;
-  /** For reservoir sampling (tests pass a fixed one). @default Math.random */
-  readonly random?: () => number;
 }
 
 type Unit = 'Count' | 'Milliseconds';
@@ -23,15 +26,12 @@ export class Metrics {
   private clientErrors = 0;
   private shed = 0;
   private latencies: number[] = [];
-  private seen = 0;
   private circuitOpen = 0;
   private timer?: NodeJS.Timeout;
   private readonly sink: (line: string) => void;
-  private readonly random: () => number;
 
   constructor(private readonly options: MetricsOptions) {
     this.sink = options.sink ?? ((line) => process.stdout.write(line + '\n'));
-    this.random = options.random ?? Math.random;
   }
 
   /** One finished request. `shed`: refused for lack of capacity (front door or bulkhead), not any 503. */
@@ -40,13 +40,10 @@ export class Metrics {
     if (status >= 500) this.errors++;
     else if (status >= 400) this.clientErrors++;
     if (options.shed) this.shed++;
-    // Reservoir sampling keeps a uniform sample of at most EMF_MAX_VALUES latencies per interval.
-    this.seen++;
-    const value = Math.round(latencyMs * 100) / 100;
-    if (this.latencies.length < EMF_MAX_VALUES) this.latencies.push(value);
-    else {
-      const i = Math.floor(this.random() * this.seen);
-      if (i < EMF_MAX_VALUES) this.latencies[i] = value;
+    this.latencies.push(Math.round(latencyMs * 100) / 100);
+    if (this.latencies.length === EMF_MAX_VALUES) {
+      this.sink(this.emf({ Latency: [this.latencies, 'Milliseconds'] }));
+      this.latencies = [];
     }
   }
 
@@ -64,11 +61,11 @@ export class Metrics {
       Errors: [this.errors, 'Count'],
       ClientErrors: [this.clientErrors, 'Count'],
       Shed: [this.shed, 'Count'],
-      Latency: [this.latencies, 'Milliseconds'],
+      ...(this.latencies.length > 0 ? { Latency: [this.latencies, 'Milliseconds'] as [number[], Unit] } : {}),
       CircuitOpen: [this.circuitOpen, 'Count'],
     };
     const line = this.emf(values);
-    this.requests = this.errors = this.clientErrors = this.shed = this.seen = 0;
+    this.requests = this.errors = this.clientErrors = this.shed = 0;
     this.latencies = [];
     this.sink(line);
     return line;

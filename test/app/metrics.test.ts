@@ -3,7 +3,7 @@ import { EMF_MAX_VALUES, Metrics } from '../../app/src/metrics';
 
 function metrics() {
   const lines: string[] = [];
-  return { m: new Metrics({ namespace: 'Test', service: 'svc', sink: (l) => lines.push(l), random: () => 0.5 }), lines };
+  return { m: new Metrics({ namespace: 'Test', service: 'svc', sink: (l) => lines.push(l) }), lines };
 }
 
 describe('Metrics (CloudWatch EMF)', () => {
@@ -22,13 +22,23 @@ describe('Metrics (CloudWatch EMF)', () => {
     expect(typeof doc._aws.Timestamp).toBe('number');
   });
 
-  it('keeps at most 100 latency samples and writes nothing when idle', () => {
+  it('sends every latency, not a sample: a record of 100 values whenever 100 have accumulated', () => {
+    // EMF takes at most 100 values per metric in one record; a sample of 100 per minute would make p99 the
+    // maximum of 100 requests. CloudWatch aggregates records with the same metric and dimensions.
     const { m, lines } = metrics();
-    for (let i = 0; i < 1000; i++) m.recordRequest(200, i);
+    for (let i = 0; i < 1000; i++) m.recordRequest(200, 999 - i);
+    const early = lines.length;
+    m.recordRequest(500, 5000);
     m.flush();
-    expect(JSON.parse(lines[0]).Latency).toHaveLength(EMF_MAX_VALUES);
+    const docs = lines.map((l) => JSON.parse(l));
+    expect(early).toBe(10);
+    expect(docs.every((d) => d.Latency === undefined || d.Latency.length <= EMF_MAX_VALUES)).toBe(true);
+    const latencies = docs.flatMap((d) => d.Latency ?? []).sort((a: number, b: number) => a - b);
+    expect(latencies).toHaveLength(1001);
+    expect(latencies[Math.ceil(0.99 * latencies.length) - 1]).toBe(990);
+    // The counts stay in the one record a flush writes.
+    expect(docs.filter((d) => d.Requests !== undefined)).toEqual([expect.objectContaining({ Requests: 1001, Errors: 1 })]);
     expect(m.flush()).toBeUndefined();
-    expect(lines).toHaveLength(1);
   });
 
   it('writes a circuit state change at once', () => {
