@@ -179,6 +179,37 @@ describe('load shedding', () => {
     expect((await fetch(`${url}/messages?limit=1`)).status).toBe(200);
   });
 
+  it('with the default limits, a slow database holds at most pool + queue slots; the rest serve cached reads and shed fast', async () => {
+    // The story of the limits (docs/service.md): MAX_IN_FLIGHT 64 admits requests, the bulkhead lets 10 run
+    // against the database and 20 wait; so a slow database ties up at most 30 requests, the 31st database call is
+    // refused at once (503 overloaded, or the cached copy for a read), and 34 slots stay free for everything else.
+    const db = new FaultyDatabase(inner);
+    const { url } = await start(db);
+    expect(app!.config.policies).toMatchObject({ maxInFlight: 64, poolMax: 10, queueMax: 20 });
+    const created = await json(await post(`${url}/messages`, { text: 'cached before the slowdown' }));
+    expect((await fetch(`${url}/messages/${created.id}`)).status).toBe(200);
+    db.delayMs = 800; // each call well inside the 1 s database timeout: slow, not failing
+    const burst = Array.from({ length: 60 }, async () => {
+      const started = performance.now();
+      const res = await fetch(`${url}/messages?limit=1`);
+      return { status: res.status, code: res.status === 200 ? undefined : (await json(res)).error.code, ms: performance.now() - started };
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const readStarted = performance.now();
+    const cached = await fetch(`${url}/messages/${created.id}`);
+    const readMs = performance.now() - readStarted;
+    const root = await fetch(`${url}/`);
+    const results = await Promise.all(burst);
+    expect({ status: cached.status, servedFrom: cached.headers.get('x-served-from'), root: root.status }).toEqual({ status: 200, servedFrom: 'cache', root: 200 });
+    expect(readMs).toBeLessThan(700); // answered from the cache, not after a turn in the queue (bounded wait, not a speed claim)
+    const ok = results.filter((r) => r.status === 200);
+    const refused = results.filter((r) => r.status === 503);
+    expect({ ok: ok.length, refused: refused.length, codes: [...new Set(refused.map((r) => r.code))] }).toEqual({ ok: 30, refused: 30, codes: ['overloaded'] });
+    // Refused at once, and the queued ones finished inside the request deadline: 10 run, 20 wait two turns.
+    expect(Math.max(...refused.map((r) => r.ms))).toBeLessThan(700);
+    expect(Math.max(...ok.map((r) => r.ms))).toBeLessThan(app!.config.requestTimeoutMs);
+  });
+
   it('sheds at the front door beyond maxInFlight but never sheds health checks', async () => {
     const db = new FaultyDatabase(inner);
     const { url } = await start(db, { policies: { maxInFlight: 1, dbTimeoutMs: 2000 } });
