@@ -16,7 +16,7 @@ import {
 import { type Config, loadConfig } from './config';
 import { HEALTH_PATHS } from './contract';
 import { RotatingCredentials, type SecretFetcher } from './db/credentials';
-import { OutcomeUnknownError, isTransient } from './db/errors';
+import { OutcomeUnknownError, isReadOnly, isTransient } from './db/errors';
 import { migrate } from './db/migrations';
 import { createPgDatabase } from './db/pg';
 import { createPgliteDatabase } from './db/pglite';
@@ -78,6 +78,9 @@ export function toHttpError(err: unknown, resilient: Pick<ResilientDatabase, 're
     return unavailable('database_unavailable', 'the database is unavailable (circuit open); retry later', resilient.retryAfterSeconds());
   }
   if (isBulkheadRejectedError(err)) return unavailable('overloaded', 'too many requests waiting for the database; retry shortly', 1);
+  if (isReadOnly(err)) {
+    return unavailable('read_only', 'the database is a read-only replica (this region is standing by): reads work; retry the write later, with the same Idempotency-Key', 5);
+  }
   if (isTransient(err)) return unavailable('database_unavailable', 'the database did not answer; retry shortly', 1);
   return new HttpError(500, 'internal', 'internal error');
 }

@@ -49,6 +49,8 @@ export interface DeepCheckOptions {
 
 interface Probe {
   readonly up: boolean;
+  /** The database refuses writes (a read replica); undefined when the probe failed. */
+  readonly readOnly?: boolean;
   readonly reason?: string;
   readonly latencyMs: number;
   /** Date.now() when the probe finished. */
@@ -88,6 +90,7 @@ export class DeepCheck {
       checkedAt: new Date(probe.at).toISOString(),
       circuit: this.resilient.circuitState,
       pool: { freeSlots: this.resilient.bulkhead.executionSlots, freeQueueSlots: this.resilient.bulkhead.queueSlots },
+      ...(probe.readOnly === undefined ? {} : { readOnly: probe.readOnly }),
       ...(probe.reason ? { reason: probe.reason } : {}),
     };
     return { status: probe.up ? 200 : 503, body: { status: probe.up ? 'ok' : 'degraded', dependencies: { database } } };
@@ -105,8 +108,12 @@ export class DeepCheck {
   private async probe(): Promise<Probe> {
     const started = performance.now();
     let reason: string | undefined;
+    let readOnly: boolean | undefined;
     try {
-      await timeout(this.options.timeoutMs, TimeoutStrategy.Aggressive).execute(() => this.db.query('SELECT 1'));
+      const { rows } = await timeout(this.options.timeoutMs, TimeoutStrategy.Aggressive).execute(() =>
+        this.db.query<{ read_only: string }>("SELECT current_setting('transaction_read_only') AS read_only"),
+      );
+      readOnly = rows[0]?.read_only === 'on';
     } catch (err) {
       this.options.onProbeError?.(err);
       reason = isTimeout(err)
@@ -116,6 +123,6 @@ export class DeepCheck {
           : 'the probe query failed';
     }
     const latencyMs = Math.round((performance.now() - started) * 100) / 100;
-    return { up: reason === undefined, reason, latencyMs, at: Date.now() };
+    return { up: reason === undefined, readOnly, reason, latencyMs, at: Date.now() };
   }
 }

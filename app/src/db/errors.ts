@@ -5,7 +5,8 @@
 //    be answered "outcome unknown", never "retry".
 //  - isDependencyFailure: does this say the database is unhealthy? Only these count towards the circuit
 //    breaker. Errors caused by one request (a 4xx of any kind, SQLSTATE classes 22 and 23) say nothing about
-//    the database, and counting them would let one client's mistakes open the circuit for everyone.
+//    the database, and counting them would let one client's mistakes open the circuit for everyone; nor does
+//    a write refused by a read-only replica (isReadOnly), which still serves reads.
 import { TaskCancelledError, isBrokenCircuitError, isBulkheadRejectedError } from 'cockatiel';
 
 /** Our per-attempt timeout fired. (cockatiel 3.2.1's own isTaskCancelledError tests the wrong property.) */
@@ -23,7 +24,6 @@ const TRANSIENT_SQLSTATES = new Set([
   '57P01', // admin_shutdown (failover, restart)
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now (starting up, recovery)
-  '25006', // read_only_sql_transaction (connected to a standby that was just demoted)
 ]);
 
 const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -40,6 +40,18 @@ const TRANSIENT_MESSAGES = [
 function code(err: unknown): string | undefined {
   const c = (err as { code?: unknown } | null)?.code;
   return typeof c === 'string' ? c : undefined;
+}
+
+/**
+ * 25006 read_only_sql_transaction: the database is a read replica (the DR region's standby before promotion)
+ * or a writer endpoint that still points at a demoted node. Not transient (a replica stays one until it is
+ * promoted, minutes, not milliseconds: the client is told to come back, the call is not retried) and not a
+ * dependency failure (the database is healthy and serving reads: counting these would open the circuit for
+ * the reads too). The statement was refused, so nothing happened. The connection is discarded like after any
+ * error (db/pg.ts), so the next one resolves the endpoint again.
+ */
+export function isReadOnly(err: unknown): boolean {
+  return code(err) === '25006';
 }
 
 /** 28P01 invalid_password: the password the connection used is not (or no longer) the role's password. */
@@ -79,6 +91,7 @@ export function isClientError(err: unknown): boolean {
 
 export function isDependencyFailure(err: unknown): boolean {
   if (isTransient(err)) return true;
+  if (isReadOnly(err)) return false;
   return !isClientError(err);
 }
 

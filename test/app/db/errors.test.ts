@@ -1,7 +1,7 @@
 import { TaskCancelledError, BrokenCircuitError } from 'cockatiel';
 import { describe, expect, it } from 'vitest';
 import { BulkheadRejectedError } from 'cockatiel';
-import { isDependencyFailure, isTransient, mayHaveTakenEffect } from '../../../app/src/db/errors';
+import { isDependencyFailure, isReadOnly, isTransient, mayHaveTakenEffect } from '../../../app/src/db/errors';
 import { HttpError } from '../../../app/src/http/errors';
 import { IdempotencyConflictError } from '../../../app/src/messages/repository';
 
@@ -35,6 +35,12 @@ describe('isDependencyFailure', () => {
     expect(isDependencyFailure(withCode('28P01'))).toBe(true); // credentials rotated: the dependency is unusable
     expect(isDependencyFailure(withCode('23505'))).toBe(false);
     expect(isDependencyFailure(withCode('22P02'))).toBe(false);
+  });
+
+  it('treats a write refused by a read replica (25006) as neither a failure nor worth an immediate retry, and as not done', () => {
+    const refused = withCode('25006');
+    expect({ readOnly: isReadOnly(refused), dependencyFailure: isDependencyFailure(refused), transient: isTransient(refused), mayHaveTakenEffect: mayHaveTakenEffect(refused) })
+      .toEqual({ readOnly: true, dependencyFailure: false, transient: false, mayHaveTakenEffect: false });
   });
 
   it('never counts a client error (any 4xx), such as a reused Idempotency-Key', () => {
