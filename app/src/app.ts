@@ -27,7 +27,7 @@ import { DeepCheck, Lifecycle, live, ready } from './health';
 import { MAX_BODY_BYTES, readJson } from './http/body';
 import { HttpError, errorBody, outcomeUnknown, unavailable } from './http/errors';
 import { type JsonResponse, Router, parseTarget } from './http/router';
-import { createLogger, stdoutOutput, type Logger } from './logger';
+import { createLogger, requestLogger, stdoutOutput, type Logger } from './logger';
 import { LruCache } from './messages/cache';
 import { MessagesRepository, type Message } from './messages/repository';
 import { registerMessageRoutes } from './messages/routes';
@@ -130,6 +130,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, service: config.serviceName, version: config.version }, output);
   const ownsDatabase = options.database === undefined;
   const database = options.database ?? (await openDatabase(config, logger, options.secretFetcher));
+  const logRequest = requestLogger(logger, { service: config.serviceName, version: config.version });
   const metrics = new Metrics({ namespace: config.metricsNamespace, service: config.serviceName, sink: options.metricsSink ?? output?.writeLine });
   const lifecycle = new Lifecycle();
   const resilient = new ResilientDatabase(database, config.policies, {
@@ -199,14 +200,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       if (holdsSlot) inFlight--;
       const latencyMs = Math.round((performance.now() - started) * 100) / 100;
       metrics.recordRequest(res.statusCode, latencyMs, { shed: errorCode === 'overloaded' });
-      logger.info(
-        {
-          requestId, method: req.method, path, route, status: res.statusCode, latencyMs,
-          ...(errorCode ? { error: errorCode } : {}),
-          ...(res.writableFinished ? {} : { aborted: true }),
-        },
-        'request',
-      );
+      logRequest({ requestId, method: req.method ?? 'GET', path, route, status: res.statusCode, latencyMs, error: errorCode, aborted: !res.writableFinished });
     });
     let deadline: NodeJS.Timeout | undefined;
     try {
