@@ -5,11 +5,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
+import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../tools/local-servers';
 
 const root = join(__dirname, '..', '..');
+// autocannon ships no types; the shape of the result this file reads.
+const autocannon = createRequire(__filename)('autocannon') as (opts: Record<string, unknown>) => Promise<{
+  requests: { total: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}>;
 
 interface Started {
   /** The shell running `server | collector`, leader of their process group. */

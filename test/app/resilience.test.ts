@@ -166,7 +166,7 @@ describe('writes whose outcome is unknown', () => {
 describe('load shedding', () => {
   it('sheds with 503 overloaded when the pool and its queue are full, and recovers', async () => {
     const db = new FaultyDatabase(inner);
-    const { url } = await start(db, { policies: { poolMax: 1, queueMax: 1, dbTimeoutMs: 2000 } });
+    const { url } = await start(db, { policies: { poolMax: 1, queueMax: 1, queueWaitMs: 2000, dbTimeoutMs: 2000 } });
     db.delayMs = 300;
     const responses = await Promise.all(Array.from({ length: 6 }, () => fetch(`${url}/messages?limit=1`)));
     const statuses = responses.map((r) => r.status).sort();
@@ -179,13 +179,13 @@ describe('load shedding', () => {
     expect((await fetch(`${url}/messages?limit=1`)).status).toBe(200);
   });
 
-  it('with the default limits, a slow database holds at most pool + queue slots; the rest serve cached reads and shed fast', async () => {
-    // The story of the limits (docs/service.md): MAX_IN_FLIGHT 64 admits requests, the bulkhead lets 10 run
-    // against the database and 20 wait; so a slow database ties up at most 30 requests, the 31st database call is
-    // refused at once (503 overloaded, or the cached copy for a read), and 34 slots stay free for everything else.
+  it('with the default limits, a slow database costs a waiting request at most 250 ms; cached reads and GET / go on', async () => {
+    // The story of the limits (docs/service.md): MAX_IN_FLIGHT 64 admits requests, 10 of them talk to the database
+    // at once, and the others wait for a connection at most DB_QUEUE_WAIT_MS (250 ms): then they are refused (503
+    // overloaded), or a read gets the cached copy, instead of queueing behind calls that take 800 ms each.
     const db = new FaultyDatabase(inner);
     const { url } = await start(db);
-    expect(app!.config.policies).toMatchObject({ maxInFlight: 64, poolMax: 10, queueMax: 20 });
+    expect(app!.config.policies).toMatchObject({ maxInFlight: 64, poolMax: 10, queueWaitMs: 250 });
     const created = await json(await post(`${url}/messages`, { text: 'cached before the slowdown' }));
     expect((await fetch(`${url}/messages/${created.id}`)).status).toBe(200);
     db.delayMs = 800; // each call well inside the 1 s database timeout: slow, not failing
@@ -194,20 +194,28 @@ describe('load shedding', () => {
       const res = await fetch(`${url}/messages?limit=1`);
       return { status: res.status, code: res.status === 200 ? undefined : (await json(res)).error.code, ms: performance.now() - started };
     });
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 100));
     const readStarted = performance.now();
     const cached = await fetch(`${url}/messages/${created.id}`);
     const readMs = performance.now() - readStarted;
     const root = await fetch(`${url}/`);
     const results = await Promise.all(burst);
     expect({ status: cached.status, servedFrom: cached.headers.get('x-served-from'), root: root.status }).toEqual({ status: 200, servedFrom: 'cache', root: 200 });
-    expect(readMs).toBeLessThan(700); // answered from the cache, not after a turn in the queue (bounded wait, not a speed claim)
+    expect(readMs).toBeLessThan(700); // after its 250 ms wait, not after a turn behind 800 ms calls (a bound, not a speed claim)
     const ok = results.filter((r) => r.status === 200);
     const refused = results.filter((r) => r.status === 503);
-    expect({ ok: ok.length, refused: refused.length, codes: [...new Set(refused.map((r) => r.code))] }).toEqual({ ok: 30, refused: 30, codes: ['overloaded'] });
-    // Refused at once, and the queued ones finished inside the request deadline: 10 run, 20 wait two turns.
+    expect({ ok: ok.length, refused: refused.length, codes: [...new Set(refused.map((r) => r.code))] }).toEqual({ ok: 10, refused: 50, codes: ['overloaded'] });
     expect(Math.max(...refused.map((r) => r.ms))).toBeLessThan(700);
-    expect(Math.max(...ok.map((r) => r.ms))).toBeLessThan(app!.config.requestTimeoutMs);
+  });
+
+  it('with the default limits, a fast database serves 50 concurrent database requests without refusing one', async () => {
+    // The counterpart: waiting is bounded by time, not by the number waiting, so a burst that a healthy database
+    // clears in milliseconds is served whole (a queue of 20 refused 40 % of a 50-connection POST benchmark).
+    const db = new FaultyDatabase(inner);
+    const { url } = await start(db);
+    db.delayMs = 5;
+    const statuses = await Promise.all(Array.from({ length: 50 }, (_, i) => post(`${url}/messages`, { text: `burst ${i}` }, { 'idempotency-key': `fast-burst-${Date.now()}-${i}` }).then((r) => r.status)));
+    expect(statuses.filter((s) => s !== 201)).toEqual([]);
   });
 
   it('sheds at the front door beyond maxInFlight but never sheds health checks', async () => {

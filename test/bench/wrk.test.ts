@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseWrk } from '../../bench/run';
+import { median, parseWrk } from '../../bench/run';
 
 // Output of `wrk -t1 -c20 -d2s --latency` (wrk 4.1.0, Debian) against bench/hello.ts on this machine.
 const SAMPLE = `Running 2s test @ http://127.0.0.1:18090/
@@ -29,5 +29,13 @@ describe('parseWrk', () => {
 
   it('refuses output without a result rather than reporting zero', () => {
     expect(() => parseWrk('unable to connect to 127.0.0.1:1 Connection refused')).toThrow(/no 50% latency|Requests\/sec/);
+  });
+});
+
+describe('median', () => {
+  const run = (rps: number) => ({ requests: { average: rps }, latency: { p50: 1, p99: rps / 1000 }, non2xx: 0, errors: 0, timeouts: 0 });
+  it('picks the run with the median requests/s (the lower middle one for an even count), whole, not a mix of runs', () => {
+    expect(median([run(30_000), run(10_000), run(20_000)])).toEqual(run(20_000));
+    expect(median([run(40_000), run(10_000), run(30_000), run(20_000)])).toEqual(run(20_000));
   });
 });

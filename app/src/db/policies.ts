@@ -2,8 +2,11 @@
 //
 //   bulkhead ─► retry (only when safe) ─► circuit breaker ─► timeout ─► the call
 //
-// - bulkhead: at most poolMax calls run and at most queueMax wait; the rest are rejected at once
-//   (BulkheadRejectedError → 503 + Retry-After). Latency stays bounded instead of growing with the queue.
+// - bulkhead: at most poolMax calls run; the others wait, but at most queueWaitMs: a call that has not got a
+//   connection by then is refused (BulkheadRejectedError → 503 + Retry-After, or the cached copy for a read),
+//   as is any call beyond queueMax waiting. The bound is on time, not on the count: with a fast database even
+//   50 waiting calls wait a few milliseconds, and refusing them would shed work a healthy database can do;
+//   with a slow one no request waits longer than queueWaitMs for its turn (docs/service.md, "Limits").
 // - retry: exponential backoff with full jitter (a random delay in [0, base·2^n), capped), and only for
 //   transient errors and only for calls that are safe to repeat (reads, writes under an idempotency key).
 // - circuit breaker: after `breakerThreshold` consecutive dependency failures calls fail fast
@@ -16,6 +19,7 @@
 import {
   BrokenCircuitError,
   BulkheadPolicy,
+  BulkheadRejectedError,
   CircuitBreakerPolicy,
   CircuitState,
   ConsecutiveBreaker,
@@ -55,7 +59,7 @@ export interface PolicyHooks {
 
 export type PolicySettings = Pick<
   PolicyConfig,
-  'dbTimeoutMs' | 'dbMaxAttempts' | 'dbRetryBaseMs' | 'dbRetryMaxMs' | 'breakerThreshold' | 'breakerHalfOpenAfterMs' | 'poolMax' | 'queueMax'
+  'dbTimeoutMs' | 'dbMaxAttempts' | 'dbRetryBaseMs' | 'dbRetryMaxMs' | 'breakerThreshold' | 'breakerHalfOpenAfterMs' | 'poolMax' | 'queueMax' | 'queueWaitMs'
 >;
 
 /** A database wrapped in the policies above. Callers pass a function so a retry re-runs the whole unit of work. */
@@ -69,7 +73,7 @@ export class ResilientDatabase {
   constructor(
     private readonly db: Queryable,
     private readonly settings: PolicySettings,
-    hooks: PolicyHooks = {},
+    private readonly hooks: PolicyHooks = {},
   ) {
     this.bulkhead = bulkhead(settings.poolMax, settings.queueMax);
     this.bulkhead.onReject(() => hooks.onShed?.());
@@ -97,9 +101,39 @@ export class ResilientDatabase {
    *  that may have taken effect rejects with OutcomeUnknownError (its cause is the original error). */
   run<T>(fn: (db: Queryable) => Promise<T>, options: CallOptions): Promise<T> {
     const attempt = () => this.attempt(() => fn(this.db));
-    if (options.idempotent) return this.bulkhead.execute(() => this.safe.execute(attempt)) as Promise<T>;
-    return (this.bulkhead.execute(attempt) as Promise<T>).catch((err: unknown) => {
+    if (options.idempotent) return this.admit(() => this.safe.execute(attempt) as Promise<T>);
+    return this.admit(attempt).catch((err: unknown) => {
       throw mayHaveTakenEffect(err) ? new OutcomeUnknownError(err) : err;
+    });
+  }
+
+  /** Through the bulkhead, waiting at most queueWaitMs for a free slot. */
+  private admit<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.bulkhead.executionSlots > 0) return this.bulkhead.execute(fn);
+    let started = false;
+    const gaveUp = new AbortController();
+    const queued = this.bulkhead.execute(() => {
+      started = true;
+      return fn();
+    }, gaveUp.signal);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (started) return;
+        // cockatiel leaves the entry queued; aborted, it is skipped (TaskCancelledError, ignored) when its turn comes.
+        gaveUp.abort();
+        this.hooks.onShed?.();
+        reject(new BulkheadRejectedError(this.settings.poolMax, this.settings.queueMax));
+      }, this.settings.queueWaitMs);
+      queued.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
     });
   }
 

@@ -201,7 +201,7 @@ describe('authentication failures and the retry policy', () => {
       },
     };
     const resilient = new ResilientDatabase(db, {
-      dbTimeoutMs: 1000, dbMaxAttempts: 3, dbRetryBaseMs: 1, dbRetryMaxMs: 5, breakerThreshold: 5, breakerHalfOpenAfterMs: 1000, poolMax: 10, queueMax: 10,
+      dbTimeoutMs: 1000, dbMaxAttempts: 3, dbRetryBaseMs: 1, dbRetryMaxMs: 5, breakerThreshold: 5, breakerHalfOpenAfterMs: 1000, poolMax: 10, queueMax: 10, queueWaitMs: 1000,
     });
     await resilient.run((q) => q.query('SELECT 1'), { idempotent: true });
     await flush();

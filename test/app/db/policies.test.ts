@@ -13,6 +13,7 @@ const settings: PolicySettings = {
   breakerHalfOpenAfterMs: 100,
   poolMax: 2,
   queueMax: 1,
+  queueWaitMs: 10_000,
 };
 const refused = () => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
 const noDb = {} as Queryable;
@@ -147,5 +148,25 @@ describe('bulkhead', () => {
     for (const r of rejected) expect(r.reason).toBeInstanceOf(BulkheadRejectedError);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
     expect(shed).toBe(2);
+  });
+
+  it('refuses a call that waited queueWaitMs for a slot, and never runs it later', async () => {
+    let shed = 0;
+    const db = new ResilientDatabase(noDb, { ...settings, poolMax: 1, queueMax: 5, queueWaitMs: 50 }, { onShed: () => shed++ });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let ranLate = false;
+    const holder = db.run(() => gate.then(() => 'first'), { idempotent: true });
+    const waiter = db.run(async () => {
+      ranLate = true;
+      return 'second';
+    }, { idempotent: false });
+    await expect(waiter).rejects.toBeInstanceOf(BulkheadRejectedError);
+    expect(shed).toBe(1);
+    release();
+    expect(await holder).toBe('first');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ranLate).toBe(false); // a refused write was surely not done: it must not run when its turn comes
+    expect(await db.run(async () => 'after', { idempotent: true })).toBe('after');
   });
 });
