@@ -1,6 +1,7 @@
 // The hand-built request line must be exactly what pino would have written, and valid JSON whatever the path.
 import { describe, expect, it } from 'vitest';
-import { createLogger, requestLogger, type LogOutput, type RequestLine } from '../../app/src/logger';
+import { Writable } from 'node:stream';
+import { LOG_MAX_BUFFER_BYTES, createLogger, requestLogger, stdoutOutput, type LogOutput, type RequestLine } from '../../app/src/logger';
 
 function capture(level = 'info') {
   const lines: string[] = [];
@@ -37,5 +38,30 @@ describe('requestLogger', () => {
     const { lines, log } = capture('warn');
     log(fields);
     expect(lines).toEqual([]);
+  });
+});
+
+describe('stdoutOutput', () => {
+  /** A stream whose unwritten backlog the test sets, like a pipe whose reader has stalled. */
+  function stalled() {
+    const written: string[] = [];
+    const stream = new Writable({ write: (chunk, _enc, cb) => { written.push(String(chunk)); cb(); } });
+    let backlog = 0;
+    Object.defineProperty(stream, 'writableLength', { get: () => backlog });
+    return { stream, written, setBacklog: (n: number) => (backlog = n) };
+  }
+
+  it('drops and counts lines while the backlog is over the bound, then says how many before the next line', async () => {
+    const { stream, written, setBacklog } = stalled();
+    const out = stdoutOutput(stream);
+    setBacklog(LOG_MAX_BUFFER_BYTES);
+    for (let i = 0; i < 1000; i++) out.writeLine(JSON.stringify({ i }));
+    await new Promise<void>((r) => out.flush(() => r()));
+    expect(written.join('')).toBe('');
+    setBacklog(0);
+    out.writeLine('{"after":true}');
+    await new Promise<void>((r) => out.flush(() => r()));
+    const lines = written.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(lines).toEqual([expect.objectContaining({ level: 'warn', dropped: 1000 }), { after: true }]);
   });
 });
