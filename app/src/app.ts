@@ -181,6 +181,26 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const SHED: JsonResponse = { status: shedError.status, body: errorBody(shedError.code, shedError.message), headers: shedError.headers };
   const SHED_CODE = shedError.code;
 
+  /**
+   * Backstop: every dependency call is bounded, but no request may outlive REQUEST_TIMEOUT_SECONDS. The handler
+   * may still finish after it, so for a request that is not safe to repeat the outcome is unknown. The error is
+   * built only if the deadline passes: an Error captures a stack, too dear for every request.
+   */
+  const withDeadline = (req: IncomingMessage, work: Promise<JsonResponse>): Promise<JsonResponse> =>
+    new Promise<JsonResponse>((resolve, reject) => {
+      const deadline = setTimeout(() => reject(retrySafe(req) ? unavailable('timeout', 'the request took too long', 1) : outcomeUnknown()), config.requestTimeoutMs);
+      work.then(
+        (value) => {
+          clearTimeout(deadline);
+          resolve(value);
+        },
+        (err: unknown) => {
+          clearTimeout(deadline);
+          reject(err);
+        },
+      );
+    });
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
     const incomingId = req.headers['x-request-id'];
@@ -202,7 +222,6 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
       metrics.recordRequest(res.statusCode, latencyMs, { shed: errorCode === 'overloaded' });
       logRequest({ requestId, method: req.method ?? 'GET', path, route, status: res.statusCode, latencyMs, error: errorCode, aborted: !res.writableFinished });
     });
-    let deadline: NodeJS.Timeout | undefined;
     try {
       const target = parseTarget(req.url);
       path = target.path;
@@ -228,13 +247,9 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         holdsSlot = true;
         if (inFlight > config.policies.maxInFlight) return shed();
       }
-      const result = await new Promise<JsonResponse>((resolve, reject) => {
-        // Backstop: every dependency call is bounded, but no request may outlive REQUEST_TIMEOUT_SECONDS. The
-        // handler may still finish after it, so for a request that is not safe to repeat the outcome is unknown.
-        // The error is built only if the deadline passes: an Error captures a stack, too dear for every request.
-        deadline = setTimeout(() => reject(retrySafe(req) ? unavailable('timeout', 'the request took too long', 1) : outcomeUnknown()), config.requestTimeoutMs);
-        Promise.resolve(match.handler({ req, res, path: target.path, query: target.query, params: match.params, requestId, body })).then(resolve, reject);
-      });
+      const returned = match.handler({ req, res, path: target.path, query: target.query, params: match.params, requestId, body });
+      // A handler that answered synchronously (GET /, the health checks) is done: no deadline to arm.
+      const result = returned instanceof Promise ? await withDeadline(req, returned) : returned;
       send(req, res, result);
     } catch (err) {
       const httpError = toHttpError(err, resilient);
@@ -249,8 +264,6 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
         logger.warn({ requestId, err: cause instanceof Error ? cause.message : String(cause), code: (cause as { code?: unknown } | null)?.code }, httpError.message);
       }
       send(req, res, { status: httpError.status, body: errorBody(httpError.code, httpError.message), headers: httpError.headers });
-    } finally {
-      clearTimeout(deadline);
     }
   };
 

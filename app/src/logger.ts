@@ -105,10 +105,18 @@ export function requestLogger(logger: Logger, base: { service: string; version: 
   const stream = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
   const head = '{"level":"info","time":"';
   const bindings = `","service":${JSON.stringify(base.service)},"version":${JSON.stringify(base.version)},"requestId":"`;
+  // Many requests finish within the same millisecond under load: format each millisecond's time once.
+  let lastMs = 0;
+  let lastIso = '';
   return (l) => {
     if (!logger.isLevelEnabled('info')) return;
+    const now = Date.now();
+    if (now !== lastMs) {
+      lastMs = now;
+      lastIso = new Date(now).toISOString();
+    }
     stream.write(
-      head + new Date().toISOString() + bindings + l.requestId + '","method":"' + l.method + '","path":' + JSON.stringify(l.path) +
+      head + lastIso + bindings + l.requestId + '","method":"' + l.method + '","path":' + JSON.stringify(l.path) +
         ',"route":' + JSON.stringify(l.route) + ',"status":' + l.status + ',"latencyMs":' + l.latencyMs +
         (l.error === undefined ? '' : ',"error":' + JSON.stringify(l.error)) + (l.aborted ? ',"aborted":true' : '') + ',"msg":"request"}\n',
     );
