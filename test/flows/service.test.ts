@@ -103,7 +103,7 @@ describe('flow: the service task starts, logs, reads its secret; the load balanc
     return Promise.all(targetGroups.flatMap((tg) => row.actions.map((action) => asRole(instance, role, action, tg))));
   });
 
-  flow('deploy-shift-traffic', (row) => {
+  flow('deploy-shift-traffic', () => {
     const { role, rule, listener } = deployment(instance);
     return Promise.all([
       asRole(instance, role, 'elasticloadbalancing:ModifyRule', rule),
