@@ -8,7 +8,7 @@
 export { MultiAzNetwork, type MultiAzNetworkProps } from './network/multi-az-network';
 
 // Service
-export { ContainerUser, ResilientFargateService, type ResilientFargateServiceProps, type TargetHealthCheckOptions } from './service/resilient-fargate-service';
+export { ContainerUser, ResilientFargateService, type ResilientFargateServiceProps, type TargetHealthCheckOptions, type DeploymentOptions } from './service/resilient-fargate-service';
 
 // Database and backups
 export { MultiAzDatabase, MultiAzDeployment, type MultiAzDatabaseProps, type BackupReplicationOptions } from './database/multi-az-database';
@@ -33,6 +33,10 @@ export { SloAlarms, type SloAlarmsProps, type ErrorSpikeOptions } from './slo/sl
 export { InfrastructureAlarms, type InfrastructureAlarmsProps, type IDatabaseMetrics } from './slo/infrastructure-alarms';
 export { ServiceDashboard, type ServiceDashboardProps } from './slo/service-dashboard';
 export { ApplicationSignalsSlos, type ApplicationSignalsSlosProps } from './slo/application-signals-slos';
+
+// Zone evacuation: zonal autoshift with practice runs, gray-failure alarms
+export { ZonalAutoshift, type ZonalAutoshiftProps } from './zonal/zonal-autoshift';
+export { ZonalOutlierAlarms, type ZonalOutlierAlarmsProps, type ZoneOutlierAlarms } from './zonal/zonal-outlier-alarms';
 
 // Chaos experiments
 export { FisExperiment, EmptyTargetResolutionMode, type FisExperimentProps, type FisTarget, type FisTargetFilter, type FisAction } from './chaos/fis-experiment';

@@ -15,6 +15,7 @@
 export * from './slo/burn-rate';
 export * from './slo/slo-config';
 export * from './chaos/schedule-rules';
+export * from './zonal/practice-windows';
 export * from './database/postgres-connections';
 
 export * from './checks/rule';

@@ -7,6 +7,7 @@
  */
 
 import {
+  blockedWindowProblem,
   cronProblem,
   DEFAULT_CRON,
   DEFAULT_TIME_ZONE,
@@ -125,6 +126,37 @@ export interface HaConfig {
   /** Service level objectives. @default - availability 99.9 %, latency 99 % within 300 ms, both over 30 days */
   readonly slo: SloSettings;
   readonly chaos: ChaosConfig;
+  readonly deployment: DeploymentConfig;
+  readonly zonalShift: ZonalShiftConfig;
+}
+
+/** How the service deploys (see docs/slo.md, "Deployments"). */
+export interface DeploymentConfig {
+  /** ECS deployment strategy. @default canary */
+  readonly strategy: 'canary' | 'linear' | 'blueGreen' | 'rolling';
+  /** Share of traffic, in percent, the new revision takes first (canary) or per step (linear). @default 10 (canary), 25 (linear) */
+  readonly trafficStepPercent?: number;
+  /** Minutes the canary share (or each linear step) is held. @default 5 */
+  readonly stepBakeMinutes: number;
+  /** Minutes both revisions keep running after all traffic moved, alarms still rolling back. @default 10 */
+  readonly bakeMinutes: number;
+  /**
+   * The error-budget gate among the deployment alarms. false is the explicit override for the one deployment that
+   * ships the fix restoring reliability (a synth warning says so). @default true
+   */
+  readonly budgetGate: boolean;
+}
+
+/** ARC zonal autoshift and gray-failure alarms (see docs/zonal-shift.md). */
+export interface ZonalShiftConfig {
+  /** Let ARC shift traffic out of a zone AWS finds impaired; practice runs happen weekly either way. @default true */
+  readonly autoshift: boolean;
+  /** UTC windows with no practice run, on top of the ones computed around the chaos schedule. @default - none */
+  readonly blockedWindows: string[];
+  /** UTC dates (YYYY-MM-DD) with no practice run. @default - none */
+  readonly blockedDates: string[];
+  /** Where gray-failure (zone outlier) alarms go. @default ticket */
+  readonly outlierAlarms: 'ticket' | 'page';
 }
 
 export interface SloSettings extends ResolvedSloConfig {
@@ -275,8 +307,13 @@ export function parseConfig(input: unknown): HaConfig {
   const slo = parseSlo(section(raw, 'slo'));
   const chaos = parseChaos(section(raw, 'chaos'), availabilityZones);
 
+  const deployment = parseDeployment(section(raw, 'deployment'));
+  const zonalShift = parseZonalShift(section(raw, 'zonalShift'));
+
   checkConnectionsFit(service, database);
-  return { primaryRegion, drRegion, availabilityZones, natGateways, service, database, backup, dr, certificateArn, alarmEmail, slo, chaos };
+  return {
+    primaryRegion, drRegion, availabilityZones, natGateways, service, database, backup, dr, certificateArn, alarmEmail, slo, chaos, deployment, zonalShift,
+  };
 }
 
 function parseSlo(raw: Raw): SloSettings {
@@ -284,9 +321,11 @@ function parseSlo(raw: Raw): SloSettings {
   if (typeof applicationSignals !== 'boolean') {
     throw new ConfigError(`slo.applicationSignals must be true or false, got ${show(applicationSignals)}`);
   }
-  const unknown = Object.keys(slo).filter((key) => key !== 'availability' && key !== 'latency');
+  const unknown = Object.keys(slo).filter((key) => key !== 'availability' && key !== 'latency' && key !== 'minimumRequests');
   if (unknown.length > 0) {
-    throw new ConfigError(`slo accepts only "availability", "latency" and "applicationSignals" (burn-rate tiers are set in code), got ${show(unknown)}`);
+    throw new ConfigError(
+      `slo accepts only "availability", "latency", "minimumRequests" and "applicationSignals" (burn-rate tiers are set in code), got ${show(unknown)}`,
+    );
   }
   for (const key of ['availability', 'latency']) {
     if (slo[key] !== undefined && !isObject(slo[key])) throw new ConfigError(`slo.${key} must be an object, got ${show(slo[key])}`);
@@ -297,6 +336,63 @@ function parseSlo(raw: Raw): SloSettings {
     if (err instanceof SloConfigError) throw new ConfigError(err.message);
     throw err;
   }
+}
+
+const DEPLOYMENT_STRATEGIES = ['canary', 'linear', 'blueGreen', 'rolling'] as const;
+
+function bool(raw: Raw, key: string, path: string, fallback: boolean): boolean {
+  const value = raw[key] ?? fallback;
+  if (typeof value !== 'boolean') throw new ConfigError(`${path} must be true or false, got ${show(value)}`);
+  return value;
+}
+
+function parseDeployment(raw: Raw): DeploymentConfig {
+  const strategy = raw.strategy ?? 'canary';
+  if (!DEPLOYMENT_STRATEGIES.includes(strategy as DeploymentConfig['strategy'])) {
+    throw new ConfigError(`deployment.strategy must be one of ${DEPLOYMENT_STRATEGIES.join(', ')}, got ${show(strategy)}`);
+  }
+  let trafficStepPercent: number | undefined;
+  if (raw.trafficStepPercent !== undefined) {
+    const min = strategy === 'linear' ? 3 : 0.1;
+    const value = raw.trafficStepPercent;
+    if (strategy !== 'canary' && strategy !== 'linear') {
+      throw new ConfigError(`deployment.trafficStepPercent applies to the canary and linear strategies only, got it with ${show(strategy)}`);
+    }
+    if (typeof value !== 'number' || value < min || value > 100 || Math.abs(Math.round(value * 10) - value * 10) > 1e-9) {
+      throw new ConfigError(`deployment.trafficStepPercent must be a multiple of 0.1 from ${min} to 100 for a ${strategy} deployment, got ${show(value)}`);
+    }
+    trafficStepPercent = value;
+  }
+  const stepBakeMinutes = int(raw, 'stepBakeMinutes', 'deployment.stepBakeMinutes', 5, 0, 1440);
+  if (strategy === 'rolling' && raw.bakeMinutes !== undefined) {
+    throw new ConfigError('deployment.bakeMinutes needs the canary, linear or blueGreen strategy (ECS bakes only while both revisions run), got it with "rolling"');
+  }
+  const bakeMinutes = int(raw, 'bakeMinutes', 'deployment.bakeMinutes', 10, 0, 1440);
+  const budgetGate = bool(raw, 'budgetGate', 'deployment.budgetGate', true);
+  return { strategy: strategy as DeploymentConfig['strategy'], trafficStepPercent, stepBakeMinutes, bakeMinutes, budgetGate };
+}
+
+function stringList(raw: Raw, key: string, path: string, check: (item: string) => string | undefined): string[] {
+  const value = raw[key] ?? [];
+  if (!Array.isArray(value)) throw new ConfigError(`${path} must be a list of strings, got ${show(value)}`);
+  return value.map((item, i) => {
+    const problem = typeof item === 'string' ? check(item) : 'must be a string';
+    if (problem) throw new ConfigError(`${path}[${i}] ${problem}, got ${show(item)}`);
+    return item as string;
+  });
+}
+
+function parseZonalShift(raw: Raw): ZonalShiftConfig {
+  const autoshift = bool(raw, 'autoshift', 'zonalShift.autoshift', true);
+  const blockedWindows = stringList(raw, 'blockedWindows', 'zonalShift.blockedWindows', blockedWindowProblem);
+  const blockedDates = stringList(raw, 'blockedDates', 'zonalShift.blockedDates', (d) =>
+    /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/.test(d) ? undefined : 'must be a UTC date YYYY-MM-DD',
+  );
+  const outlierAlarms = raw.outlierAlarms ?? 'ticket';
+  if (outlierAlarms !== 'ticket' && outlierAlarms !== 'page') {
+    throw new ConfigError(`zonalShift.outlierAlarms must be "ticket" or "page", got ${show(outlierAlarms)}`);
+  }
+  return { autoshift, blockedWindows, blockedDates, outlierAlarms };
 }
 
 function parseChaos(raw: Raw, zones: readonly string[]): ChaosConfig {
@@ -356,6 +452,8 @@ const KNOWN_KEYS: KeyTree = {
   // parseSlo and parseChaos check their own keys (the SLO and experiment names), with messages of their own.
   slo: true,
   chaos: { schedule: true, scheduledExperiments: true, timeZone: true, cron: true, zoneOutageMinutes: true, zone: true },
+  deployment: { strategy: true, trafficStepPercent: true, stepBakeMinutes: true, bakeMinutes: true, budgetGate: true },
+  zonalShift: { autoshift: true, blockedWindows: true, blockedDates: true, outlierAlarms: true },
 };
 
 function checkKnownKeys(raw: Raw, known: KeyTree, prefix: string): void {

@@ -20,8 +20,10 @@ import {
   ResilientFargateService,
   ServiceDashboard,
   SloAlarms,
+  ZonalAutoshift,
+  ZonalOutlierAlarms,
 } from '@ha-reference/constructs';
-import { postgresMaxConnections } from '@ha-reference/constructs/pure';
+import { blockedWindowsForCron, postgresMaxConnections } from '@ha-reference/constructs/pure';
 import { DB_POOL_MAX, DEREGISTRATION_DELAY_SECONDS, HEALTH_PATHS, SERVICE_PORT, STOP_TIMEOUT_SECONDS } from '../app/src/contract';
 import type { HaConfig } from './config';
 import type { DisasterRecoveryTargets } from './dr-stack';
@@ -62,6 +64,8 @@ export class PrimaryStack extends Stack {
   public readonly infrastructureAlarms: InfrastructureAlarms;
   public readonly dashboard: ServiceDashboard;
   public readonly chaos: ChaosExperiments;
+  public readonly zonalOutliers: ZonalOutlierAlarms;
+  public readonly zonalAutoshift: ZonalAutoshift;
 
   constructor(scope: Construct, id: string, props: PrimaryStackProps) {
     super(scope, id, props);
@@ -161,6 +165,12 @@ export class PrimaryStack extends Stack {
       },
       // The whole RDS-managed secret JSON (username, password), read by the execution role at task start only.
       secrets: { DB_SECRET: ecs.Secret.fromSecretsManager(this.database.secret) },
+      deployment: {
+        strategy: DEPLOYMENT_STRATEGY[config.deployment.strategy],
+        trafficStepPercent: config.deployment.trafficStepPercent,
+        stepBakeTime: Duration.minutes(config.deployment.stepBakeMinutes),
+        bakeTime: config.deployment.strategy === 'rolling' ? undefined : Duration.minutes(config.deployment.bakeMinutes),
+      },
     });
     // The deep check reports the database's state: for operators and tools inside the VPC, not for the internet.
     // The load balancer answers it itself (the service bounds it anyway: one shared probe a second per task).
@@ -184,9 +194,11 @@ export class PrimaryStack extends Stack {
     this.slo = new SloAlarms(this, 'Slo', {
       loadBalancer: this.service.loadBalancer,
       targetGroup: this.service.targetGroup,
+      alternateTargetGroup: this.service.alternateTargetGroup,
       service: this.service.service,
       slo: config.slo,
       alarmEmail: config.alarmEmail,
+      budgetGate: config.deployment.budgetGate,
     });
     if (config.slo.applicationSignals) {
       new ApplicationSignalsSlos(this, 'ApplicationSignalsSlos', {
@@ -199,6 +211,7 @@ export class PrimaryStack extends Stack {
     this.infrastructureAlarms = new InfrastructureAlarms(this, 'InfrastructureAlarms', {
       loadBalancer: this.service.loadBalancer,
       targetGroup: this.service.targetGroup,
+      alternateTargetGroup: this.service.alternateTargetGroup,
       service: this.service.service,
       availabilityZones: [...config.availabilityZones],
       database: this.database,
@@ -207,10 +220,18 @@ export class PrimaryStack extends Stack {
       databaseMaxConnections: maxConnections === undefined ? undefined : Math.floor(0.8 * maxConnections),
       topic: this.slo.ticketTopic,
     });
+    // Gray failure: a zone that serves more errors or more slowly than the others while its health checks pass.
+    this.zonalOutliers = new ZonalOutlierAlarms(this, 'ZonalOutliers', {
+      loadBalancer: this.service.loadBalancer,
+      availabilityZones: [...config.availabilityZones],
+      topic: config.zonalShift.outlierAlarms === 'page' ? this.slo.pageTopic : this.slo.ticketTopic,
+    });
     this.dashboard = new ServiceDashboard(this, 'Dashboard', {
       slo: this.slo,
       loadBalancer: this.service.loadBalancer,
       targetGroup: this.service.targetGroup,
+      alternateTargetGroup: this.service.alternateTargetGroup,
+      zonalOutliers: this.zonalOutliers,
       service: this.service.service,
       availabilityZones: [...config.availabilityZones],
       database: this.database,
@@ -242,5 +263,36 @@ export class PrimaryStack extends Stack {
       },
       encryptionKey: this.network.encryptionKey,
     });
+
+    // Practice runs stay away from the chaos schedule (an hour before each experiment to two after, at every UTC
+    // offset of its time zone), from deployments (a blocking alarm) and from any SLO or zone trouble.
+    const chaosWindows = config.chaos.schedule
+      ? config.chaos.scheduledExperiments.flatMap((name) => {
+          const windows = blockedWindowsForCron(config.chaos.cron[name], config.chaos.timeZone, 60, 120);
+          if (!windows) {
+            Annotations.of(this).addWarningV2(
+              `ha:zonalShift:chaosWindow:${name}`,
+              `chaos.cron.${name} is not a simple weekly cron: no practice-run blocked window is computed for it; add one to zonalShift.blockedWindows`,
+            );
+          }
+          return windows ?? [];
+        })
+      : [];
+    this.zonalAutoshift = new ZonalAutoshift(this, 'ZonalAutoshift', {
+      loadBalancer: this.service.loadBalancer,
+      outcomeAlarms: [this.slo.pageAlarm],
+      blockingAlarms: [this.slo.ticketAlarm, this.zonalOutliers.anyZoneAlarm],
+      service: this.service.service,
+      blockedWindows: [...new Set([...chaosWindows, ...config.zonalShift.blockedWindows])],
+      blockedDates: config.zonalShift.blockedDates,
+      autoshift: config.zonalShift.autoshift,
+    });
   }
 }
+
+const DEPLOYMENT_STRATEGY: Record<HaConfig['deployment']['strategy'], ecs.DeploymentStrategy> = {
+  canary: ecs.DeploymentStrategy.CANARY,
+  linear: ecs.DeploymentStrategy.LINEAR,
+  blueGreen: ecs.DeploymentStrategy.BLUE_GREEN,
+  rolling: ecs.DeploymentStrategy.ROLLING,
+};

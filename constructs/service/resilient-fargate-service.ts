@@ -2,13 +2,14 @@ import { Annotations, Duration, RemovalPolicy, Size, Token, Validations } from '
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { Construct } from 'constructs';
 import { allowCloudWatchLogsToUseKey } from '../common/log-encryption';
-import { checkDuration, checkInt } from '../common/validate';
+import { checkDuration, checkInt, checkRange } from '../common/validate';
 import { newEncryptionKey } from '../common/encryption-key';
 
 /** The user a container runs as. */
@@ -68,6 +69,43 @@ export interface TargetHealthCheckOptions {
    * @default 2
    */
   readonly unhealthyThreshold?: number;
+}
+
+/**
+ * How a new revision reaches production.
+ *
+ * The default is ECS's native canary: the new revision starts beside the old one at full size, takes
+ * `trafficStepPercent` of production traffic for `stepBakeTime`, then all of it, and both revisions keep running for
+ * `bakeTime` before the old one stops. A deployment alarm (the SLO fast-burn short windows, the 5xx spike, the
+ * error-budget gate) that fires at any point until then rolls traffic back to the old revision, which is still
+ * running. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/canary-deployment-implementation.html
+ */
+export interface DeploymentOptions {
+  /**
+   * The ECS deployment strategy. `CANARY`, `LINEAR` and `BLUE_GREEN` add an alternate target group, a production
+   * listener rule that forwards to both with weights, and a role ECS assumes to move those weights.
+   * `ROLLING` replaces tasks in place (minimum 100 %, maximum 200 %) with the circuit breaker and alarms, no bake.
+   * @default ecs.DeploymentStrategy.CANARY
+   */
+  readonly strategy?: ecs.DeploymentStrategy;
+  /**
+   * Share of production traffic, in percent, the new revision takes first (canary) or per step (linear).
+   * Canary: a multiple of 0.1 from 0.1 to 100; linear: from 3 to 100 (ECS limits).
+   * @default 10 for a canary, 25 for a linear deployment
+   */
+  readonly trafficStepPercent?: number;
+  /**
+   * Time the canary share (or each linear step) is held before more traffic moves: long enough for the 5xx spike
+   * alarm (2 of 3 minutes) and the fast-burn 5-minute window to judge the new revision on its share. 0-1440 minutes.
+   * @default Duration.minutes(5)
+   */
+  readonly stepBakeTime?: Duration;
+  /**
+   * Time both revisions keep running after all traffic has moved, while the deployment alarms still roll back
+   * to the old revision (at once: it is still running). Whole minutes, 0-1440. Ignored by `ROLLING`.
+   * @default Duration.minutes(10)
+   */
+  readonly bakeTime?: Duration;
 }
 
 export interface ResilientFargateServiceProps {
@@ -217,9 +255,31 @@ export interface ResilientFargateServiceProps {
    * @default true
    */
   readonly deletionProtection?: boolean;
+  /**
+   * How new revisions are deployed.
+   * @default - a canary: 10 % of traffic for 5 minutes, then all, then 10 minutes of bake with both revisions running
+   */
+  readonly deployment?: DeploymentOptions;
 }
 
 const PORT_RANGE = { min: 1, max: 65535 };
+
+/** A traffic share ECS accepts: a multiple of 0.1 from `min` to 100. */
+function checkStepPercent(prop: string, value: number, min: number): void {
+  checkRange(prop, value, min, 100);
+  if (!Token.isUnresolved(value) && Math.abs(Math.round(value * 10) - value * 10) > 1e-9) {
+    throw new Error(`${prop} must be a multiple of 0.1 (ECS shifts traffic in tenths of a percent), got ${value}`);
+  }
+}
+
+/** A bake time ECS accepts: whole minutes from 0 to 1440. */
+function checkMinutes(prop: string, value: Duration): void {
+  if (value.isUnresolved()) return;
+  const minutes = value.toSeconds({ integral: false }) / 60;
+  if (!Number.isInteger(minutes) || minutes < 0 || minutes > 1440) {
+    throw new Error(`${prop} must be a whole number of minutes from 0 to 1440, got ${Number(minutes.toFixed(3))} minutes`);
+  }
+}
 
 /**
  * A Fargate service spread over every Availability Zone of the network behind an Application Load
@@ -235,7 +295,23 @@ export class ResilientFargateService extends Construct {
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   /** The listener that forwards to the service (HTTPS with a certificate, HTTP otherwise). */
   public readonly listener: elbv2.ApplicationListener;
+  /**
+   * The target group the service starts in. With a canary, linear or blue/green strategy ECS moves production to
+   * `alternateTargetGroup` on one deployment and back on the next: read metrics from both (`targetGroups`).
+   */
   public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The second target group of a canary, linear or blue/green strategy; undefined for `ROLLING`. */
+  public readonly alternateTargetGroup?: elbv2.ApplicationTargetGroup;
+  /** Every target group that serves production at some time: `targetGroup`, and `alternateTargetGroup` when there is one. */
+  public readonly targetGroups: elbv2.ApplicationTargetGroup[];
+  /** The listener rule ECS shifts traffic on (its forward weights); undefined for `ROLLING`. */
+  public readonly productionListenerRule?: elbv2.ApplicationListenerRule;
+  /** The role ECS assumes to register tasks and move the listener rule's weights; undefined for `ROLLING`. */
+  public readonly deploymentRole?: iam.Role;
+  /** The deployment strategy. */
+  public readonly deploymentStrategy: ecs.DeploymentStrategy;
+  /** Bake time after all traffic has moved, in minutes (0 for `ROLLING`). */
+  public readonly bakeTimeMinutes: number;
   public readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
   public readonly serviceSecurityGroup: ec2.SecurityGroup;
   public readonly logGroup: logs.LogGroup;
@@ -271,6 +347,11 @@ export class ResilientFargateService extends Construct {
     const readonlyRootFilesystem = props.readonlyRootFilesystem ?? true;
     const accessLogExpirationDays = props.accessLogExpirationDays ?? 90;
     const deletionProtection = props.deletionProtection ?? true;
+    const strategy = props.deployment?.strategy ?? ecs.DeploymentStrategy.CANARY;
+    const trafficShifting = strategy !== ecs.DeploymentStrategy.ROLLING;
+    const trafficStepPercent = props.deployment?.trafficStepPercent ?? (strategy === ecs.DeploymentStrategy.LINEAR ? 25 : 10);
+    const stepBakeTime = props.deployment?.stepBakeTime ?? Duration.minutes(5);
+    const bakeTime = props.deployment?.bakeTime ?? Duration.minutes(10);
 
     // Validate early, skipping tokens: a message that names the prop, the value and what is allowed.
     const zoneCount = props.vpc.selectSubnets(taskSubnets).availabilityZones.length;
@@ -299,6 +380,13 @@ export class ResilientFargateService extends Construct {
     }
     if (livenessCommand && livenessCommand.length === 0) {
       throw new Error('livenessCommand must hold a command such as ["CMD", "node", "healthcheck.js"], got an empty list');
+    }
+    if (strategy === ecs.DeploymentStrategy.CANARY) checkStepPercent('deployment.trafficStepPercent', trafficStepPercent, 0.1);
+    if (strategy === ecs.DeploymentStrategy.LINEAR) checkStepPercent('deployment.trafficStepPercent', trafficStepPercent, 3);
+    checkMinutes('deployment.stepBakeTime', stepBakeTime);
+    checkMinutes('deployment.bakeTime', bakeTime);
+    if (props.deployment?.bakeTime !== undefined && !trafficShifting) {
+      throw new Error('deployment.bakeTime needs a CANARY, LINEAR or BLUE_GREEN deployment.strategy (ECS bakes only while both revisions run), got ROLLING');
     }
     if (zoneCount < 2) {
       Annotations.of(this).addWarningV2('ha:singleZoneService', `the task subnets span ${zoneCount} Availability Zone: the service does not survive the loss of that zone`);
@@ -417,6 +505,12 @@ export class ResilientFargateService extends Construct {
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       circuitBreaker: { enable: true, rollback: true },
+      deploymentStrategy: strategy,
+      bakeTime: trafficShifting ? bakeTime : undefined,
+      canaryConfiguration:
+        strategy === ecs.DeploymentStrategy.CANARY ? { stepPercent: trafficStepPercent, stepBakeTime } : undefined,
+      linearConfiguration:
+        strategy === ecs.DeploymentStrategy.LINEAR ? { stepPercent: trafficStepPercent, stepBakeTime } : undefined,
       healthCheckGracePeriod: Duration.seconds(60),
       enableECSManagedTags: true,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
@@ -439,23 +533,41 @@ export class ResilientFargateService extends Construct {
     this.loadBalancer.setAttribute('zonal_shift.config.enabled', 'true');
     this.loadBalancer.logAccessLogs(this.accessLogBucket, 'alb');
 
-    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
-      vpc: props.vpc,
-      port: containerPort,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      targetType: elbv2.TargetType.IP,
-      deregistrationDelay,
-      healthCheck: {
-        path: healthPath,
-        protocol: elbv2.Protocol.HTTP,
-        interval,
-        timeout,
-        healthyThresholdCount: healthyThreshold,
-        unhealthyThresholdCount: unhealthyThreshold,
-        healthyHttpCodes,
-      },
-      targets: [this.service],
-    });
+    const newTargetGroup = (id: string) =>
+      new elbv2.ApplicationTargetGroup(this, id, {
+        vpc: props.vpc,
+        port: containerPort,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        targetType: elbv2.TargetType.IP,
+        deregistrationDelay,
+        healthCheck: {
+          path: healthPath,
+          protocol: elbv2.Protocol.HTTP,
+          interval,
+          timeout,
+          healthyThresholdCount: healthyThreshold,
+          unhealthyThresholdCount: unhealthyThreshold,
+          healthyHttpCodes,
+        },
+      });
+    this.targetGroup = newTargetGroup('TargetGroup');
+    this.alternateTargetGroup = trafficShifting ? newTargetGroup('AlternateTargetGroup') : undefined;
+    this.targetGroups = this.alternateTargetGroup ? [this.targetGroup, this.alternateTargetGroup] : [this.targetGroup];
+    this.deploymentStrategy = strategy;
+    this.bakeTimeMinutes = trafficShifting ? bakeTime.toMinutes() : 0;
+
+    // With traffic shifting, production goes through one listener rule whose forward weights ECS moves between the
+    // two target groups; the listener's default action is never reached (the rule matches every path). ECS does not
+    // support a production rule that mixes forward with other actions, so the rule only forwards; fixed responses the
+    // stack adds (a hidden path) are rules of their own.
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/alb-resources-for-blue-green.html
+    const defaultAction = trafficShifting
+      ? elbv2.ListenerAction.fixedResponse(503, {
+          contentType: 'application/json',
+          messageBody: JSON.stringify({ error: { code: 'no_route', message: 'no production rule matched' } }),
+        })
+      : undefined;
+    const defaultTargetGroups = trafficShifting ? undefined : [this.targetGroup];
 
     if (props.certificate) {
       this.listener = this.loadBalancer.addListener('Https', {
@@ -464,7 +576,8 @@ export class ResilientFargateService extends Construct {
         certificates: [props.certificate],
         sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
         open: false,
-        defaultTargetGroups: [this.targetGroup],
+        defaultTargetGroups,
+        defaultAction,
       });
       this.loadBalancer.addListener('HttpRedirect', {
         port: 80,
@@ -481,8 +594,37 @@ export class ResilientFargateService extends Construct {
         port: 80,
         protocol: elbv2.ApplicationProtocol.HTTP,
         open: false,
-        defaultTargetGroups: [this.targetGroup],
+        defaultTargetGroups,
+        defaultAction,
       });
+    }
+
+    if (this.alternateTargetGroup) {
+      const alternate = this.alternateTargetGroup;
+      this.productionListenerRule = new elbv2.ApplicationListenerRule(this, 'ProductionRule', {
+        listener: this.listener,
+        // The last priority ALB allows, so a caller's own rules (1-49999) are evaluated first.
+        priority: 50000,
+        conditions: [elbv2.ListenerCondition.pathPatterns(['/*'])],
+        action: elbv2.ListenerAction.weightedForward([
+          { targetGroup: this.targetGroup, weight: 100 },
+          { targetGroup: alternate, weight: 0 },
+        ]),
+      });
+      this.deploymentRole = this.createDeploymentRole(this.listener, this.productionListenerRule, [this.targetGroup, alternate]);
+      this.targetGroup.addTarget(
+        this.service.loadBalancerTarget({
+          containerName: this.container.containerName,
+          containerPort,
+          alternateTarget: new ecs.AlternateTarget('AlternateTarget', {
+            alternateTargetGroup: alternate,
+            productionListener: ecs.ListenerRuleConfiguration.applicationListenerRule(this.productionListenerRule),
+            role: this.deploymentRole,
+          }),
+        }),
+      );
+    } else {
+      this.targetGroup.addTarget(this.service);
     }
 
     this.desiredCount = desiredCount;
@@ -492,12 +634,69 @@ export class ResilientFargateService extends Construct {
       scaleOutCooldown: Duration.seconds(60),
       scaleInCooldown: Duration.seconds(300),
     });
-    this.scaling.scaleOnRequestCount('Requests', {
-      requestsPerTarget,
-      targetGroup: this.targetGroup,
-      scaleOutCooldown: Duration.seconds(60),
-      scaleInCooldown: Duration.seconds(300),
+    // One request policy per target group: production alternates between them, and target tracking scales out when
+    // any policy asks. A target group without targets publishes no RequestCountPerTarget; Application Auto Scaling
+    // scales in only when every policy agrees, so the idle one may hold scale-in back (over-provisioned, never short).
+    this.targetGroups.forEach((targetGroup, i) =>
+      this.scaling.scaleOnRequestCount(i === 0 ? 'Requests' : 'RequestsAlternate', {
+        requestsPerTarget,
+        targetGroup,
+        scaleOutCooldown: Duration.seconds(60),
+        scaleInCooldown: Duration.seconds(300),
+      }),
+    );
+  }
+
+  /**
+   * The role ECS assumes during a traffic-shifting deployment, scoped to this service's listener, rule and target
+   * groups (the actions of the AWS managed policy AmazonECSInfrastructureRolePolicyForLoadBalancers, without its
+   * account-wide resources).
+   * https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonECSInfrastructureRolePolicyForLoadBalancers.html
+   */
+  private createDeploymentRole(
+    listener: elbv2.ApplicationListener,
+    rule: elbv2.ApplicationListenerRule,
+    targetGroups: elbv2.ApplicationTargetGroup[],
+  ): iam.Role {
+    const role = new iam.Role(this, 'DeploymentRole', {
+      assumedBy: new iam.ServicePrincipal('ecs.amazonaws.com'),
+      description: 'Assumed by ECS during canary, linear and blue/green deployments of this service: registers tasks and moves the production rule weights',
     });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeLoadBalancing',
+        actions: [
+          'elasticloadbalancing:DescribeListeners',
+          'elasticloadbalancing:DescribeRules',
+          'elasticloadbalancing:DescribeTargetGroups',
+          'elasticloadbalancing:DescribeTargetHealth',
+        ],
+        resources: ['*'],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'RegisterTasks',
+        actions: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
+        resources: targetGroups.map((tg) => tg.targetGroupArn),
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ShiftTraffic',
+        actions: ['elasticloadbalancing:ModifyListener', 'elasticloadbalancing:ModifyRule'],
+        resources: [listener.listenerArn, rule.listenerRuleArn],
+      }),
+    );
+    const policy = role.node.tryFindChild('DefaultPolicy');
+    if (policy) {
+      Validations.of(policy).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'the four elasticloadbalancing:Describe* actions have no resource-level permissions (Service Authorization Reference for Elastic Load Balancing V2); registering tasks and moving weights are scoped to this service\'s two target groups, listener and production rule',
+      });
+    }
+    return role;
   }
 
   /** The access-log bucket this construct owns: SSE-S3 (load balancer access logs do not support SSE-KMS), TLS only. */

@@ -31,6 +31,13 @@ export interface BurnRateAlarmsProps {
    */
   readonly tiers?: BurnRateTier[];
   /**
+   * Low-traffic guard: a window with fewer events (requests, responses) than this reads an error ratio of 0, so three
+   * errors among ten requests at night do not page. A full outage still pages while traffic arrives: failed requests
+   * count as events. 0 turns the guard off.
+   * @default 100
+   */
+  readonly minimumRequests?: number;
+  /**
    * Actions of the page alarm (someone is woken up).
    * @default - none
    */
@@ -71,6 +78,14 @@ export class BurnRateAlarms extends Construct {
   public readonly pageAlarm: cloudwatch.CompositeAlarm;
   /** ALARM while any ticket tier burns; notifies `ticketActions`, suppressed while the page alarm fires. Undefined without a ticket tier. */
   public readonly ticketAlarm?: cloudwatch.CompositeAlarm;
+  /**
+   * The error-budget gate: ALARM while the trailing 7 days alone spent the whole budget of the SLO period (for
+   * 99.9 % over 30 days: an error ratio of at least 0.43 % over 7 days). 7 days is the longest window a CloudWatch
+   * alarm can evaluate, so a budget spent more slowly than that does not trip it. No actions: deployments watch it.
+   */
+  public readonly budgetExhaustedAlarm: cloudwatch.Alarm;
+  /** Events a window must hold before its error ratio counts (0: no guard). */
+  public readonly minimumRequests: number;
   /** The SLI these alarms watch. */
   public readonly sli: IServiceLevelIndicator;
   /** The SLO target. */
@@ -82,6 +97,11 @@ export class BurnRateAlarms extends Construct {
     super(scope, id);
 
     const periodDays = props.periodDays ?? 30;
+    const minimumRequests = props.minimumRequests ?? 100;
+    if (!Number.isInteger(minimumRequests) || minimumRequests < 0 || minimumRequests > 1_000_000) {
+      throw new Error(`${id}.minimumRequests must be a whole number of requests from 0 (no guard) to 1000000, got ${minimumRequests}`);
+    }
+    this.minimumRequests = minimumRequests;
     const tierConfig = props.tiers ?? DEFAULT_BURN_RATE_TIERS;
     const sloPeriodSeconds = periodDays * SECONDS_PER_DAY;
     validateSloTarget(`${id}.target`, props.target, sloPeriodSeconds);
@@ -105,8 +125,8 @@ export class BurnRateAlarms extends Construct {
           alarmDescription:
             `${sloText}. ${tier.name} burn, ${which.toLowerCase()} window: error ratio over ${formatDuration(seconds)} at or above ` +
             `${percent(tier.threshold)} (${tier.burnRate}× the budget; at this rate the ${periodDays}-day budget lasts ` +
-            `${formatDuration(timeToExhaustionSeconds(tier.burnRate, sloPeriodSeconds))}). No actions: the composite alarms notify.`,
-          metric: props.sli.errorRatio(Duration.seconds(seconds)),
+            `${formatDuration(timeToExhaustionSeconds(tier.burnRate, sloPeriodSeconds))})${guardText(minimumRequests)}. No actions: the composite alarms notify.`,
+          metric: this.guardedErrorRatio(Duration.seconds(seconds)),
           threshold: tier.threshold,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           // One period that is the whole window: the alarm sees the ratio aggregated over the window.
@@ -126,6 +146,21 @@ export class BurnRateAlarms extends Construct {
         ),
       });
       return { tier, longWindow, shortWindow, composite };
+    });
+
+    const gateWindow = Duration.days(7);
+    const gateThreshold = Math.min(1, (1 - props.target) * (periodDays / 7));
+    this.budgetExhaustedAlarm = new cloudwatch.Alarm(this, 'BudgetExhausted', {
+      alarmDescription:
+        `${sloText}. Error-budget gate: the last 7 days alone spent the whole ${periodDays}-day budget (error ratio over 7 days at or above ` +
+        `${percent(gateThreshold)})${guardText(minimumRequests)}. A deployment alarm: a deployment started while it fires rolls back. ` +
+        'To ship the fix that restores reliability, deploy with the gate overridden (docs/slo.md, "Error budget policy").',
+      metric: this.guardedErrorRatio(gateWindow),
+      threshold: gateThreshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
     const pageTiers = this.tiers.filter((t) => t.tier.severity === BurnRateSeverity.PAGE);
@@ -160,6 +195,21 @@ export class BurnRateAlarms extends Construct {
     }
   }
 
+  /**
+   * The SLI's error ratio over a window, read as 0 when the window holds fewer than `minimumRequests` events.
+   */
+  public guardedErrorRatio(window: Duration): cloudwatch.IMetric {
+    const ratio = this.sli.errorRatio(window);
+    if (this.minimumRequests === 0) return ratio;
+    const w = windowId(window);
+    return new cloudwatch.MathExpression({
+      expression: `IF(volume_${w} >= ${this.minimumRequests}, errors_${w}, 0)`,
+      usingMetrics: { [`volume_${w}`]: this.sli.eventCount(window), [`errors_${w}`]: ratio },
+      period: window,
+      label: `${this.sli.name} error ratio (${describeWindow(window)}, 0 under ${this.minimumRequests} events)`,
+    });
+  }
+
   /** The window alarms of a tier by name (`Fast`, `Medium`, `Slow`). */
   public tier(name: string): TierAlarms {
     const found = this.tiers.find((t) => t.tier.name === name);
@@ -191,6 +241,10 @@ export class BurnRateAlarms extends Construct {
 
 function round(value: number): number {
   return Math.round(value * 1e10) / 1e10;
+}
+
+function guardText(minimumRequests: number): string {
+  return minimumRequests > 0 ? `; windows with fewer than ${minimumRequests} events read 0` : '';
 }
 
 function percent(fraction: number): string {

@@ -29,6 +29,12 @@ export interface InfrastructureAlarmsProps {
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   readonly targetGroup: elbv2.IApplicationTargetGroup;
   /**
+   * The second target group of a canary, linear or blue/green deployment: the per-zone host counts add both, since
+   * ECS moves production between them and the idle one has no targets.
+   * @default - only `targetGroup`
+   */
+  readonly alternateTargetGroup?: elbv2.IApplicationTargetGroup;
+  /**
    * The ECS service behind the target group, defined in this app or imported (its cluster must have
    * Container Insights enabled for the running-tasks alarm).
    */
@@ -99,12 +105,23 @@ export class InfrastructureAlarms extends Construct {
     }
     const perZone = (zone: string, metric: cloudwatch.Metric) =>
       metric.with({ dimensionsMap: { ...metric.dimensions, AvailabilityZone: zone } as Record<string, string>, period: Duration.minutes(1) });
+    const alternate = props.alternateTargetGroup;
+    // With two target groups, a zone's hosts are the sum of both (the idle group reports nothing: FILL 0).
+    const hostsInZone = (zone: string, name: string, of: (tg: elbv2.IApplicationTargetGroup) => cloudwatch.Metric): cloudwatch.IMetric =>
+      alternate
+        ? new cloudwatch.MathExpression({
+            expression: 'FILL(primary, 0) + FILL(alternate, 0)',
+            usingMetrics: { primary: perZone(zone, of(props.targetGroup)), alternate: perZone(zone, of(alternate)) },
+            period: Duration.minutes(1),
+            label: `${name} in ${zone} (both target groups)`,
+          })
+        : perZone(zone, of(props.targetGroup));
 
     this.unhealthyHostAlarms = knownZones.map(
       (zone) =>
         new cloudwatch.Alarm(this, `UnhealthyHosts${zoneId(zone)}`, {
           alarmDescription: `A task in ${zone} has failed the load balancer health check for 5 minutes: it is not replaced, or it is replaced by tasks that fail too.`,
-          metric: perZone(zone, props.targetGroup.metrics.unhealthyHostCount({ statistic: cloudwatch.Stats.MINIMUM })),
+          metric: hostsInZone(zone, 'Unhealthy hosts', (tg) => tg.metrics.unhealthyHostCount({ statistic: cloudwatch.Stats.MINIMUM })),
           threshold: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           evaluationPeriods: 5,
@@ -115,7 +132,7 @@ export class InfrastructureAlarms extends Construct {
       (zone) =>
         new cloudwatch.Alarm(this, `NoHealthyHosts${zoneId(zone)}`, {
           alarmDescription: `${zone} has had no healthy task for 2 minutes: the service runs on the other zones only. Check the zone's health and the ECS events.`,
-          metric: perZone(zone, props.targetGroup.metrics.healthyHostCount({ statistic: cloudwatch.Stats.MINIMUM })),
+          metric: hostsInZone(zone, 'Healthy hosts', (tg) => tg.metrics.healthyHostCount({ statistic: cloudwatch.Stats.MINIMUM })),
           threshold: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
           evaluationPeriods: 2,

@@ -8,12 +8,23 @@ import { BurnRateAlarms } from './burn-rate-alarms';
 import { IDatabaseMetrics, InfrastructureAlarms, databaseCpu } from './infrastructure-alarms';
 import { SloAlarms } from './slo-alarms';
 import { describeWindow, windowId } from './sli';
+import type { ZonalOutlierAlarms } from '../zonal/zonal-outlier-alarms';
 
 export interface ServiceDashboardProps {
   /** The SLO alarms: the dashboard shows their SLIs, burn rates, budgets and states. */
   readonly slo: SloAlarms;
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   readonly targetGroup: elbv2.IApplicationTargetGroup;
+  /**
+   * The second target group of a canary, linear or blue/green deployment: healthy hosts per zone add both.
+   * @default - only `targetGroup`
+   */
+  readonly alternateTargetGroup?: elbv2.IApplicationTargetGroup;
+  /**
+   * Gray-failure alarms: adds a row with every zone's 5xx ratio and response time side by side, and their states.
+   * @default - no per-zone row
+   */
+  readonly zonalOutliers?: ZonalOutlierAlarms;
   /** The ECS service behind the target group, defined in this app or imported. */
   readonly service: ecs.IBaseService;
   /**
@@ -58,6 +69,21 @@ export class ServiceDashboard extends Construct {
     const slos = [availability, latency];
     const lb = props.loadBalancer.metrics;
     const tg = props.targetGroup.metrics;
+    const healthy = (group: elbv2.IApplicationTargetGroup, zone: string, label?: string) =>
+      group.metrics.healthyHostCount({ statistic: cloudwatch.Stats.MINIMUM, period: Duration.minutes(1), label }).with({
+        dimensionsMap: { ...group.metrics.healthyHostCount().dimensions, AvailabilityZone: zone } as Record<string, string>,
+      });
+    const alternate = props.alternateTargetGroup;
+    const healthyInZone = (zone: string, i: number): cloudwatch.IMetric =>
+      alternate
+        ? new cloudwatch.MathExpression({
+            // IDs unique per zone: the zones share one graph.
+            expression: `FILL(primary${i}, 0) + FILL(alternate${i}, 0)`,
+            usingMetrics: { [`primary${i}`]: healthy(props.targetGroup, zone), [`alternate${i}`]: healthy(alternate, zone) },
+            period: Duration.minutes(1),
+            label: zone,
+          })
+        : healthy(props.targetGroup, zone, zone);
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(6),
@@ -87,6 +113,7 @@ export class ServiceDashboard extends Construct {
           ...slos.flatMap((s) => [s.pageAlarm, ...(s.ticketAlarm ? [s.ticketAlarm] : [])]),
           ...props.slo.deploymentAlarms,
           ...(props.infrastructureAlarms?.alarms ?? []),
+          ...(props.zonalOutliers?.alarms ?? []),
         ],
         width: FULL,
         height: 4,
@@ -155,16 +182,29 @@ export class ServiceDashboard extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Healthy tasks per Availability Zone',
-        left: zones.map((zone) =>
-          tg.healthyHostCount({ statistic: cloudwatch.Stats.MINIMUM, period: Duration.minutes(1), label: zone }).with({
-            dimensionsMap: { ...tg.healthyHostCount().dimensions, AvailabilityZone: zone } as Record<string, string>,
-          }),
-        ),
+        left: zones.map((zone, i) => healthyInZone(zone, i)),
         right: [tg.unhealthyHostCount({ statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1), label: 'Unhealthy (all zones)' })],
         leftYAxis: { min: 0 },
         width: THIRD,
       }),
     );
+
+    if (props.zonalOutliers) {
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Gray failure: 5xx ratio per zone (%), side by side',
+          left: props.zonalOutliers.metricZoneErrorRatios(),
+          leftYAxis: { min: 0 },
+          width: HALF,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Gray failure: average response time per zone (s), side by side',
+          left: props.zonalOutliers.metricZoneResponseTimes(),
+          leftYAxis: { min: 0 },
+          width: HALF,
+        }),
+      );
+    }
 
     const insights = (metricName: string, label: string) =>
       new cloudwatch.Metric({

@@ -18,6 +18,12 @@ export interface IServiceLevelIndicator {
    * through FILL, and a window without traffic has an error ratio of 0, never a division by zero.
    */
   errorRatio(window: Duration, label?: string): cloudwatch.IMetric;
+  /**
+   * The number of events (requests, responses) over one window: one period of `window`, missing datapoints
+   * read 0. The burn-rate alarms' low-traffic guard compares it with a minimum. Its metric-math IDs start with
+   * `vol` and end in the window, so it can share an expression with {@link errorRatio}.
+   */
+  eventCount(window: Duration): cloudwatch.IMetric;
 }
 
 /**
@@ -50,6 +56,20 @@ export function loadBalancerAvailability(loadBalancer: elbv2.IApplicationLoadBal
         label: label ?? `Availability error ratio (${describeWindow(window)})`,
       });
     },
+    eventCount(window: Duration) {
+      const w = windowId(window);
+      // The same denominator as the ratio: a total outage without registered targets is counted too.
+      return new cloudwatch.MathExpression({
+        expression: `MAX([FILL(volreq_${w}, 0), FILL(voltarget5xx_${w}, 0) + FILL(volelb5xx_${w}, 0)])`,
+        usingMetrics: {
+          [`volreq_${w}`]: sum('RequestCount'),
+          [`voltarget5xx_${w}`]: sum('HTTPCode_Target_5XX_Count'),
+          [`volelb5xx_${w}`]: sum('HTTPCode_ELB_5XX_Count'),
+        },
+        period: window,
+        label: `Requests (${describeWindow(window)})`,
+      });
+    },
   };
 }
 
@@ -61,21 +81,47 @@ export function loadBalancerAvailability(loadBalancer: elbv2.IApplicationLoadBal
  * target have no response time: they belong to the availability SLI.
  */
 export function targetGroupLatency(targetGroup: elbv2.IApplicationTargetGroup, thresholdMs: number): IServiceLevelIndicator {
+  return targetGroupsLatency([targetGroup], thresholdMs);
+}
+
+/**
+ * {@link targetGroupLatency} over several target groups, counts summed: for a service whose deployments move
+ * production between two target groups (ECS canary, linear, blue/green), so the SLI follows the traffic.
+ */
+export function targetGroupsLatency(targetGroups: elbv2.IApplicationTargetGroup[], thresholdMs: number): IServiceLevelIndicator {
+  if (targetGroups.length === 0) throw new Error('targetGroups must hold at least one target group, got none');
   const thresholdSeconds = thresholdMs / 1000;
-  const responseTime = (statistic: string) => targetGroup.metrics.targetResponseTime({ statistic });
+  // One target group keeps the IDs it always had; several get an index after the kind.
+  const ids = (kind: string, w: string) => targetGroups.map((_, i) => (targetGroups.length === 1 ? `${kind}_${w}` : `${kind}${i}_${w}`));
+  const metrics = (kind: string, w: string, statistic: string) =>
+    Object.fromEntries(ids(kind, w).map((id, i) => [id, targetGroups[i].metrics.targetResponseTime({ statistic })]));
+  const total = (kind: string, w: string) =>
+    targetGroups.length === 1 ? `${kind}_${w}` : ids(kind, w).map((id) => `FILL(${id}, 0)`).join(' + ');
   return {
     name: 'Latency',
     description: `target responses within ${thresholdMs} ms`,
     errorRatio(window: Duration, label?: string) {
       const w = windowId(window);
+      const responses = total('responses', w);
+      const single = targetGroups.length === 1;
+      const fast = single ? `FILL(fast_${w}, 0)` : `(${total('fast', w)})`;
       return new cloudwatch.MathExpression({
-        expression: `IF(responses_${w} > 0, 1 - FILL(fast_${w}, 0) / responses_${w}, 0)`,
+        expression: `IF(${responses} > 0, 1 - ${fast} / ${single ? responses : `(${responses})`}, 0)`,
         usingMetrics: {
-          [`responses_${w}`]: responseTime(cloudwatch.Stats.SAMPLE_COUNT),
-          [`fast_${w}`]: responseTime(`TC(:${thresholdSeconds})`),
+          ...metrics('responses', w, cloudwatch.Stats.SAMPLE_COUNT),
+          ...metrics('fast', w, `TC(:${thresholdSeconds})`),
         },
         period: window,
         label: label ?? `Share slower than ${thresholdMs} ms (${describeWindow(window)})`,
+      });
+    },
+    eventCount(window: Duration) {
+      const w = windowId(window);
+      return new cloudwatch.MathExpression({
+        expression: ids('volresponses', w).map((id) => `FILL(${id}, 0)`).join(' + '),
+        usingMetrics: metrics('volresponses', w, cloudwatch.Stats.SAMPLE_COUNT),
+        period: window,
+        label: `Responses (${describeWindow(window)})`,
       });
     },
   };
@@ -91,6 +137,11 @@ export class ServiceLevelIndicators {
   /** Latency from the target group's response times, good at or under `thresholdMs` (see {@link targetGroupLatency}). */
   public static targetGroupLatency(targetGroup: elbv2.IApplicationTargetGroup, thresholdMs: number): IServiceLevelIndicator {
     return targetGroupLatency(targetGroup, thresholdMs);
+  }
+
+  /** Latency over several target groups, counts summed (see {@link targetGroupsLatency}). */
+  public static targetGroupsLatency(targetGroups: elbv2.IApplicationTargetGroup[], thresholdMs: number): IServiceLevelIndicator {
+    return targetGroupsLatency(targetGroups, thresholdMs);
   }
 
   private constructor() {}

@@ -1,4 +1,4 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -10,7 +10,7 @@ import { AlarmTopic } from './alarm-topic';
 import { BurnRateSeverity } from './burn-rate';
 import { BurnRateAlarms } from './burn-rate-alarms';
 import { SloConfig, ResolvedSloConfig, resolveSloConfig } from './slo-config';
-import { loadBalancerAvailability, targetGroupLatency } from './sli';
+import { loadBalancerAvailability, targetGroupsLatency } from './sli';
 
 /** How the deployment guard decides a fresh revision is failing. */
 export interface ErrorSpikeOptions {
@@ -36,6 +36,12 @@ export interface SloAlarmsProps {
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   /** The service's target group: source of the latency SLI. */
   readonly targetGroup: elbv2.IApplicationTargetGroup;
+  /**
+   * The second target group of a canary, linear or blue/green deployment (ECS moves production between the two):
+   * the latency SLI counts responses from both.
+   * @default - only `targetGroup`
+   */
+  readonly alternateTargetGroup?: elbv2.IApplicationTargetGroup;
   /**
    * The ECS service whose deployments roll back when the deployment alarms fire. Deployment alarms can be
    * wired only into a service defined in this app (an `ecs.BaseService`); an imported one is accepted and
@@ -74,6 +80,13 @@ export interface SloAlarmsProps {
    */
   readonly enableDeploymentAlarms?: boolean;
   /**
+   * Put the error-budget gates (each SLO's `budgetExhaustedAlarm`) among the deployment alarms, so a deployment
+   * started while the budget is spent rolls itself back. Set false only to ship the fix that restores
+   * reliability (docs/slo.md, "Error budget policy"); a synth warning says the gate is open.
+   * @default true
+   */
+  readonly budgetGate?: boolean;
+  /**
    * What ECS does when a deployment alarm fires.
    * @default ecs.AlarmBehavior.ROLLBACK_ON_ALARM
    */
@@ -104,6 +117,8 @@ export class SloAlarms extends Construct {
   public readonly ticketAlarm: cloudwatch.CompositeAlarm;
   /** 5xx in a few consecutive minutes: the fast deployment guard. No actions: ECS acts on it. */
   public readonly errorSpikeAlarm: cloudwatch.Alarm;
+  /** The error-budget gates, one per SLO (in the deployment alarms unless `budgetGate` is false). */
+  public readonly budgetExhaustedAlarms: cloudwatch.Alarm[];
   /** The alarms ECS watches during a deployment. */
   public readonly deploymentAlarms: cloudwatch.Alarm[];
   public readonly pageTopic: sns.ITopic;
@@ -119,6 +134,7 @@ export class SloAlarms extends Construct {
     const ownService = props.service instanceof ecs.BaseService ? props.service : undefined;
     const enableDeploymentAlarms = props.enableDeploymentAlarms ?? ownService !== undefined;
     const behavior = props.deploymentAlarmBehavior ?? ecs.AlarmBehavior.ROLLBACK_ON_ALARM;
+    const budgetGate = props.budgetGate ?? true;
 
     if (!Token.isUnresolved(spikeRatio) && !(spikeRatio > 0 && spikeRatio < 1)) {
       throw new Error(`errorSpike.errorRatio must be a fraction above 0 and below 1 (0.05 for 5 %), got ${spikeRatio}`);
@@ -154,14 +170,19 @@ export class SloAlarms extends Construct {
       target: this.config.availability.target,
       periodDays: this.config.availability.periodDays,
       tiers: this.config.tiers,
+      minimumRequests: this.config.minimumRequests,
       pageActions: [pageAction],
       ticketActions: [ticketAction],
     });
     this.latency = new BurnRateAlarms(this, 'Latency', {
-      sli: targetGroupLatency(props.targetGroup, this.config.latency.thresholdMs),
+      sli: targetGroupsLatency(
+        props.alternateTargetGroup ? [props.targetGroup, props.alternateTargetGroup] : [props.targetGroup],
+        this.config.latency.thresholdMs,
+      ),
       target: this.config.latency.target,
       periodDays: this.config.latency.periodDays,
       tiers: this.config.tiers,
+      minimumRequests: this.config.minimumRequests,
       pageActions: [pageAction],
       ticketActions: [ticketAction],
     });
@@ -205,7 +226,17 @@ export class SloAlarms extends Construct {
     // window sees only the new revision while the 1-hour window is mostly traffic from before it.
     const fastest = (slo: BurnRateAlarms) =>
       slo.tiers.filter((t) => t.tier.severity === BurnRateSeverity.PAGE).reduce((a, b) => (b.tier.burnRate > a.tier.burnRate ? b : a)).shortWindow;
-    this.deploymentAlarms = [fastest(this.availability), fastest(this.latency), this.errorSpikeAlarm];
+    this.budgetExhaustedAlarms = slos.map((s) => s.budgetExhaustedAlarm);
+    // The gate is a deployment alarm like the others: ECS documents that a deployment fails when one of its alarms
+    // goes into ALARM (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html).
+    // Whether an alarm already in ALARM when the deployment starts fails it at once is not documented (docs/slo.md).
+    this.deploymentAlarms = [fastest(this.availability), fastest(this.latency), this.errorSpikeAlarm, ...(budgetGate ? this.budgetExhaustedAlarms : [])];
+    if (!budgetGate && enableDeploymentAlarms) {
+      Annotations.of(this).addWarningV2(
+        'ha:slo:budgetGateOverridden',
+        'budgetGate is false: deployments proceed while the error budget is spent. Deploy only the fix that restores reliability this way, then turn the gate back on (docs/slo.md, "Error budget policy").',
+      );
+    }
     if (enableDeploymentAlarms && ownService) {
       // The names are CloudFormation tokens; these alarms read load balancer and target group metrics only,
       // never the service's, so the service can depend on them without a cycle.

@@ -56,6 +56,12 @@ export interface SloConfig {
    * @default DEFAULT_BURN_RATE_TIERS - 14.4× over 1 h / 5 min and 6× over 6 h / 30 min page; 3× over 1 d / 2 h tickets
    */
   readonly tiers?: BurnRateTier[];
+  /**
+   * Low-traffic guard of every burn-rate window (and the error-budget gate): a window with fewer requests (or
+   * responses, for latency) reads an error ratio of 0. 0 turns the guard off.
+   * @default 100
+   */
+  readonly minimumRequests?: number;
 }
 
 export interface ResolvedAvailabilitySlo {
@@ -73,12 +79,14 @@ export interface ResolvedSloConfig {
   readonly availability: ResolvedAvailabilitySlo;
   readonly latency: ResolvedLatencySlo;
   readonly tiers: BurnRateTier[];
+  readonly minimumRequests: number;
 }
 
 export const SLO_DEFAULTS: ResolvedSloConfig = {
   availability: { target: 0.999, periodDays: 30 },
   latency: { target: 0.99, thresholdMs: 300, periodDays: 30 },
   tiers: [...DEFAULT_BURN_RATE_TIERS],
+  minimumRequests: 100,
 };
 
 /** Limits on the other settings, with the reason in the error message. */
@@ -107,11 +115,18 @@ export function resolveSloConfig(config: SloConfig = {}, path = 'slo'): Resolved
 
   const tiers = config.tiers ?? SLO_DEFAULTS.tiers;
   validateTiers(`${path}.tiers`, tiers);
+  const minimumRequests = config.minimumRequests ?? SLO_DEFAULTS.minimumRequests;
+  if (!Number.isInteger(minimumRequests) || minimumRequests < 0 || minimumRequests > 1_000_000) {
+    throw new SloConfigError(
+      `${path}.minimumRequests must be a whole number of requests from 0 (no low-traffic guard) to 1000000, got ${minimumRequests}`,
+    );
+  }
 
   return {
     availability: { target: availabilityTarget, periodDays: availabilityPeriod },
     latency: { target: latencyTarget, thresholdMs, periodDays: latencyPeriod },
     tiers,
+    minimumRequests,
   };
 }
 

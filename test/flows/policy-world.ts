@@ -107,6 +107,13 @@ export class PolicyWorld {
         return `https://sqs.${this.region}.amazonaws.com/${this.account}/${name}`;
       case 'AWS::KMS::Key':
         return `key-${name}`;
+      // Ref of an ELBv2 target group, listener or listener rule is its ARN.
+      case 'AWS::ElasticLoadBalancingV2::TargetGroup':
+        return `arn:aws:elasticloadbalancing:${this.region}:${this.account}:targetgroup/${name}/0123456789abcdef`;
+      case 'AWS::ElasticLoadBalancingV2::Listener':
+        return `arn:aws:elasticloadbalancing:${this.region}:${this.account}:listener/app/${name}/0123456789abcdef/0123456789abcdef`;
+      case 'AWS::ElasticLoadBalancingV2::ListenerRule':
+        return `arn:aws:elasticloadbalancing:${this.region}:${this.account}:listener-rule/app/${name}/0123456789abcdef/0123456789abcdef/0123456789abcdef`;
       default:
         return name;
     }

@@ -75,6 +75,52 @@ describe('flow: the service task starts, logs, reads its secret; the load balanc
       }),
     );
 
+  /** The role, target groups and rule ECS is given for traffic-shifting deployments, read from the service. */
+  const deployment = (world: PolicyWorld) => {
+    const [id] = world.idsOf('AWS::ECS::Service');
+    const [lb] = world.resource(id!).Properties!.LoadBalancers as Array<{ TargetGroupArn: unknown; AdvancedConfiguration: Record<string, unknown> }>;
+    const advanced = lb!.AdvancedConfiguration;
+    const role = (advanced.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const rule = (advanced.ProductionListenerRule as { Ref: string }).Ref;
+    const listener = (world.resource(rule).Properties!.ListenerArn as { Ref: string }).Ref;
+    return {
+      role,
+      targetGroups: [lb!.TargetGroupArn, advanced.AlternateTargetGroupArn].map((arn) => String(world.resolve(arn as never))),
+      rule: String(world.resolve({ Ref: rule })),
+      listener: String(world.resolve({ Ref: listener })),
+    };
+  };
+
+  flow('deploy-describe', (row) => {
+    const { role } = deployment(instance);
+    expect(row.who).toContain(stemOf(role));
+    return Promise.all(row.actions.map((action) => asRole(instance, role, action, '*')));
+  });
+
+  flow('deploy-register-tasks', (row) => {
+    const { role, targetGroups } = deployment(instance);
+    expect(targetGroups).toHaveLength(2);
+    return Promise.all(targetGroups.flatMap((tg) => row.actions.map((action) => asRole(instance, role, action, tg))));
+  });
+
+  flow('deploy-shift-traffic', () => {
+    const { role, rule, listener } = deployment(instance);
+    return Promise.all([
+      asRole(instance, role, 'elasticloadbalancing:ModifyRule', rule),
+      asRole(instance, role, 'elasticloadbalancing:ModifyListener', listener),
+    ]);
+  });
+
+  flow('deploy-other-load-balancing', () => {
+    const { role } = deployment(instance);
+    const elb = (resource: string) => `arn:aws:elasticloadbalancing:${instance.region}:${instance.account}:${resource}`;
+    return Promise.all([
+      asRole(instance, role, 'elasticloadbalancing:RegisterTargets', elb('targetgroup/other/0123456789abcdef')),
+      asRole(instance, role, 'elasticloadbalancing:ModifyRule', elb('listener-rule/app/other/0123456789abcdef/0123456789abcdef/0123456789abcdef')),
+      asRole(instance, role, 'elasticloadbalancing:ModifyListener', elb('listener/app/other/0123456789abcdef/0123456789abcdef')),
+    ]);
+  });
+
   flow('exec-pull-image', async (row) => {
     const { container, executionRole } = taskDefinition(instance);
     const role = roleOf(row, executionRole);

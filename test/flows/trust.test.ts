@@ -45,6 +45,7 @@ describe('flow: services assume their roles', () => {
   flow('trust-fis', (row) => serviceAssumes(row, thisAccount));
   flow('trust-scheduler', (row) => serviceAssumes(row, thisAccount));
   flow('trust-ecs-tasks', (row) => serviceAssumes(row, thisAccount));
+  flow('trust-ecs-deployment', (row) => serviceAssumes(row, thisAccount));
   flow('trust-backup', (row) => serviceAssumes(row, thisAccount));
   flow('trust-flow-logs', (row) => serviceAssumes(row, thisAccount));
   flow('trust-rds-monitoring', (row) => serviceAssumes(row, thisAccount));

@@ -90,7 +90,7 @@ describe('parseConfig', () => {
       ['an SLO target of 1.5', { slo: { availability: { target: 1.5 } } }, /slo.availability.target .*0.9.*0.9999.*1.5/],
       ['an SLO target of 99.999 %', { slo: { latency: { target: 0.99999 } } }, /slo.latency.target .*0.99999/],
       ['an Application Signals switch that is not a boolean', { slo: { applicationSignals: 'on' } }, /slo.applicationSignals must be true or false, got "on"/],
-      ['burn-rate tiers from JSON', { slo: { tiers: [] } }, /slo accepts only "availability", "latency" and "applicationSignals"/],
+      ['burn-rate tiers from JSON', { slo: { tiers: [] } }, /slo accepts only "availability", "latency", "minimumRequests" and "applicationSignals"/],
       ['an invalid chaos cron', { chaos: { cron: { taskLoss: 'cron(0 10 * * TUE)' } } }, /chaos.cron.taskLoss must have 6 fields .* got "cron\(0 10 \* \* TUE\)"/],
       ['an unknown chaos experiment', { chaos: { cron: { meteor: 'cron(0 10 ? * TUE *)' } } }, /chaos.cron has no experiment "meteor"/],
       ['an unknown time zone', { chaos: { timeZone: 'Mars/Base' } }, /chaos.timeZone must be an IANA time zone name .* got "Mars\/Base"/],

@@ -110,6 +110,13 @@ export function evaluateRollingRestart(obs: Observation, all: readonly RequestRe
   return result(obs, records, null, [
     check('0 failed requests', failed === 0, `${failed} failed of ${records.length}`),
     check('every stopped task exited 0 after draining', exits !== '' && exits.split(',').every((c) => c === '0'), `exit codes ${exits || 'none'}`),
+    // The canary shape (the stack deploys as an ECS canary with 10 %): a share first, then all, before the old stop.
+    ...(typeof obs.measured?.canaryShare === 'number'
+      ? [
+          check('the canary took a share (5-20 %) of requests', obs.measured.canaryShare >= 0.05 && obs.measured.canaryShare <= 0.2, `${round(obs.measured.canaryShare * 100, 1)} %`),
+          check('then all requests, before the old tasks stopped', Number(obs.measured.fullShare) >= 0.99, `${round(Number(obs.measured.fullShare) * 100, 1)} %`),
+        ]
+      : []),
   ]);
 }
 

@@ -99,6 +99,8 @@ export interface ServerStat {
   readonly status: string;
   /** Sessions open right now. */
   readonly currentSessions: number;
+  /** Sessions since HAProxy started (`stot`; 0 when the output has no such column). */
+  readonly totalSessions: number;
   /** Failed health checks since HAProxy started (`chkfail`). */
   readonly failedChecks: number;
   /** Duration of the last health check, milliseconds (`check_duration`; 0 when none ran yet). */
@@ -117,10 +119,11 @@ export function parseShowStat(csv: string, backend: string): ServerStat[] {
     return i;
   };
   const [px, sv, status, scur, chkfail, duration] = [col('pxname'), col('svname'), col('status'), col('scur'), col('chkfail'), col('check_duration')];
+  const stot = columns.indexOf('stot');
   return lines
     .map((l) => l.split(','))
     .filter((f) => f[px] === backend && f[sv] !== 'FRONTEND' && f[sv] !== 'BACKEND')
-    .map((f) => ({ name: f[sv], status: f[status], currentSessions: Number(f[scur]) || 0, failedChecks: Number(f[chkfail]) || 0, lastCheckMs: Number(f[duration]) || 0 }));
+    .map((f) => ({ name: f[sv], status: f[status], currentSessions: Number(f[scur]) || 0, totalSessions: stot === -1 ? 0 : Number(f[stot]) || 0, failedChecks: Number(f[chkfail]) || 0, lastCheckMs: Number(f[duration]) || 0 }));
 }
 
 /** True when HAProxy sends traffic to the server (UP, including "UP 1/2" while it is going down). */

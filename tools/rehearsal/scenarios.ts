@@ -56,40 +56,67 @@ export async function waitStable(rig: Rig, since: number, stableMs: number, time
 }
 
 /**
- * Rolling restart, as an ECS deployment does it with minimum healthy 100%: for each AZ in turn, start the
- * new task in the AZ's free slot, wait until the load balancer routes to it, then SIGTERM the old task and
- * wait until the load balancer has taken it out (its readiness fails at once; it keeps serving while
- * draining). Every old task must then exit 0 on its own.
+ * An ECS canary deployment (the stack's default strategy): a full set of new tasks starts beside the old one, takes a
+ * share of the traffic (HAProxy weights: 1 per new task against 9 per old, 10 %, the stack's default canary share),
+ * bakes, then takes all of it (old weights 0) and bakes again with both sets running; only then do the old tasks get
+ * SIGTERM and drain. The bakes are seconds here, minutes in AWS: the shape is rehearsed, not the timing.
  */
-export async function rollingRestart(rig: Rig, audit: WriteAudit): Promise<Observation> {
+export async function rollingRestart(rig: Rig, audit: WriteAudit, bakeMs = 5000): Promise<Observation> {
   const from = Date.now();
   await sleep(1000);
   const exits: Promise<number | string>[] = [];
   const steps: string[] = [];
-  for (const az of AZS) {
+  const olds = AZS.map((az) => {
     const old = [...rig.tasks.values()].find((t) => t.slot.name.startsWith(`${az}-`));
     if (!old) throw new Error(`no task in ${az}`);
-    const slot = rig.sibling(old.slot);
-    const t0 = Date.now();
-    const fresh = await rig.launch(slot);
-    const inService = await rig.waitInRotation(slot.name);
-    rig.procs.signal(old.process, 'SIGTERM');
-    const termAt = Date.now();
-    exits.push(old.process.exited);
-    const outAt = await rig.waitOutOfRotation(old.slot.name);
-    steps.push(`${az}: ${fresh.id} in service after ${seconds(t0, inService)} s, ${old.id} out ${seconds(termAt, outAt)} s after SIGTERM`);
-    rig.log(`rolling restart: ${steps[steps.length - 1]}`);
-  }
-  // STOP_TIMEOUT_SECONDS (30 s) is when ECS would SIGKILL; the tasks must be gone well before.
-  const codes = await Promise.race([Promise.all(exits), sleep(40_000).then(() => ['still running'])]);
-  await sleep(1000);
-  return {
-    name: 'rolling-restart',
-    from,
-    to: Date.now(),
-    lostAcknowledgedWrites: audit.newlyLost(),
-    measured: { oldTaskExitCodes: codes.join(','), steps: steps.join('; ') },
+    return old;
+  });
+  const fresh = olds.map((old) => rig.sibling(old.slot));
+  const weight = (slot: string, w: number) => rig.haproxy.command(`set weight targets/${slot} ${w}`);
+  const sessions = async () => new Map((await rig.haproxy.servers()).map((s) => [s.name, s.totalSessions]));
+  const share = (before: Map<string, number>, after: Map<string, number>) => {
+    const delta = (names: string[]) => names.reduce((n, name) => n + (after.get(name) ?? 0) - (before.get(name) ?? 0), 0);
+    const toNew = delta(fresh.map((s) => s.name));
+    const toOld = delta(olds.map((o) => o.slot.name));
+    return toNew + toOld > 0 ? toNew / (toNew + toOld) : 0;
   };
+  try {
+    await Promise.all([...olds.map((o) => weight(o.slot.name, 9)), ...fresh.map((s) => weight(s.name, 1))]);
+    const t0 = Date.now();
+    await Promise.all(fresh.map((slot) => rig.launch(slot)));
+    await Promise.all(fresh.map((slot) => rig.waitInRotation(slot.name)));
+    steps.push(`new tasks in service after ${seconds(t0, Date.now())} s`);
+    const canaryStart = await sessions();
+    await sleep(bakeMs);
+    const canaryShare = share(canaryStart, await sessions());
+    steps.push(`canary bake ${bakeMs / 1000} s: ${(canaryShare * 100).toFixed(1)} % of requests to the new tasks`);
+    await Promise.all([...olds.map((o) => weight(o.slot.name, 0)), ...fresh.map((s) => weight(s.name, 1))]);
+    const allStart = await sessions();
+    await sleep(bakeMs);
+    const allShare = share(allStart, await sessions());
+    steps.push(`bake with both running ${bakeMs / 1000} s: ${(allShare * 100).toFixed(1)} % to the new tasks`);
+    for (const old of olds) {
+      rig.procs.signal(old.process, 'SIGTERM');
+      exits.push(old.process.exited);
+    }
+    const termAt = Date.now();
+    await Promise.all(olds.map((old) => rig.waitOutOfRotation(old.slot.name)));
+    steps.push(`old tasks out ${seconds(termAt, Date.now())} s after SIGTERM`);
+    rig.log(`canary deployment: ${steps.join('; ')}`);
+    // STOP_TIMEOUT_SECONDS (30 s) is when ECS would SIGKILL; the tasks must be gone well before.
+    const codes = await Promise.race([Promise.all(exits), sleep(40_000).then(() => ['still running'])]);
+    await sleep(1000);
+    return {
+      name: 'rolling-restart',
+      from,
+      to: Date.now(),
+      lostAcknowledgedWrites: audit.newlyLost(),
+      measured: { oldTaskExitCodes: codes.join(','), canaryShare: Number(canaryShare.toFixed(3)), fullShare: Number(allShare.toFixed(3)), steps: steps.join('; ') },
+    };
+  } finally {
+    // Later scenarios expect every slot at the default weight.
+    await Promise.all([...olds.map((o) => weight(o.slot.name, 1)), ...fresh.map((s) => weight(s.name, 1))]).catch(() => undefined);
+  }
 }
 
 /** SIGKILL one task (no drain, no goodbye); the load balancer finds out through its health checks; ECS replaces it. */

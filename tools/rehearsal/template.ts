@@ -56,13 +56,23 @@ function literalString(value: unknown, what: string, fallback: string): string {
 }
 
 /**
- * Reads the health check of the template's one HTTP target group (the service's). Throws when there is
- * none or more than one, or when a value is not a literal (a token would make the rehearsal guess).
+ * Reads the health check of the template's HTTP target group (the service's). A canary, linear or blue/green
+ * service has two (ECS moves production between them): then the one the ECS service names is read, and the other
+ * must have the same health check. Throws when there is none, when two differ, or when a value is not a literal
+ * (a token would make the rehearsal guess).
  */
 export function healthCheckFromTemplate(template: CfnTemplate): HealthCheckSettings {
-  const groups = Object.entries(template.Resources ?? {}).filter(
+  let groups = Object.entries(template.Resources ?? {}).filter(
     ([, r]) => r.Type === 'AWS::ElasticLoadBalancingV2::TargetGroup' && (r.Properties?.Protocol ?? 'HTTP') === 'HTTP',
   );
+  if (groups.length === 2) {
+    const keys = ['HealthCheckPath', 'HealthCheckIntervalSeconds', 'HealthCheckTimeoutSeconds', 'HealthyThresholdCount', 'UnhealthyThresholdCount', 'Matcher', 'TargetGroupAttributes'];
+    const [a, b] = groups.map(([, r]) => JSON.stringify(keys.map((k) => r.Properties?.[k])));
+    const services = Object.values(template.Resources ?? {}).filter((r) => r.Type === 'AWS::ECS::Service');
+    const named = services.flatMap((svc) => (Array.isArray(svc.Properties?.LoadBalancers) ? svc.Properties.LoadBalancers : []))
+      .map((lb: { TargetGroupArn?: { Ref?: string } }) => lb.TargetGroupArn?.Ref);
+    if (a === b && named.length === 1) groups = groups.filter(([id]) => id === named[0]);
+  }
   if (groups.length !== 1) {
     throw new Error(`expected exactly one HTTP target group in the template, found ${groups.length}: ${groups.map(([id]) => id).join(', ') || 'none'}`);
   }

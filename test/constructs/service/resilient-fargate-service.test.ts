@@ -149,10 +149,15 @@ describe('ResilientFargateService with defaults', () => {
 
     it('serves plain HTTP without a certificate, and warns about it', () => {
       template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
+      // Production goes through the canary's weighted rule; the default action answers only what no rule matches.
       template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
         Port: 80,
         Protocol: 'HTTP',
-        DefaultActions: [Match.objectLike({ Type: 'forward' })],
+        DefaultActions: [Match.objectLike({ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '503' }) })],
+      });
+      template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+        Priority: 50000,
+        Actions: [Match.objectLike({ Type: 'forward' })],
       });
       Annotations.fromStack(stack).hasWarning('/Test/Service', Match.stringLikeRegexp('no certificate given'));
     });
@@ -341,8 +346,11 @@ describe('ResilientFargateService with a certificate', () => {
       Protocol: 'HTTPS',
       Certificates: [{ CertificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/abc' }],
       SslPolicy: Match.stringLikeRegexp('^ELBSecurityPolicy-TLS13'),
-      DefaultActions: [Match.objectLike({ Type: 'forward' })],
+      DefaultActions: [Match.objectLike({ Type: 'fixed-response' })],
     });
+    // The production rule lives on the HTTPS listener.
+    const https = Object.keys(template.findResources('AWS::ElasticLoadBalancingV2::Listener', { Properties: { Port: 443 } }))[0];
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', { ListenerArn: { Ref: https }, Priority: 50000 });
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 80,
       DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }],
@@ -381,5 +389,37 @@ describe('ResilientFargateService rejects impossible props', () => {
     [{ livenessCommand: [] }, /livenessCommand must hold a command/],
   ])('%j', (props, message) => {
     expect(() => build(props as Partial<ResilientFargateServiceProps>)).toThrow(message);
+  });
+});
+
+describe('ResilientFargateService deployment strategies', () => {
+  it('a rolling strategy forwards from the listener to one target group, with no bake', () => {
+    const { template, service } = build({ deployment: { strategy: ecs.DeploymentStrategy.ROLLING } });
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::TargetGroup', 1);
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { DefaultActions: [Match.objectLike({ Type: 'forward' })] });
+    template.hasResourceProperties('AWS::ECS::Service', { DeploymentConfiguration: Match.objectLike({ Strategy: 'ROLLING', BakeTimeInMinutes: Match.absent() }) });
+    expect(service.alternateTargetGroup).toBeUndefined();
+    expect(service.targetGroups).toHaveLength(1);
+    expect(service.bakeTimeMinutes).toBe(0);
+  });
+
+  it('blue/green bakes with the given time and no traffic steps', () => {
+    const { template } = build({ deployment: { strategy: ecs.DeploymentStrategy.BLUE_GREEN, bakeTime: Duration.minutes(15) } });
+    template.hasResourceProperties('AWS::ECS::Service', {
+      DeploymentConfiguration: Match.objectLike({ Strategy: 'BLUE_GREEN', BakeTimeInMinutes: 15, CanaryConfiguration: Match.absent(), LinearConfiguration: Match.absent() }),
+    });
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::TargetGroup', 2);
+  });
+
+  it.each([
+    [{ strategy: ecs.DeploymentStrategy.CANARY, trafficStepPercent: 0 }, /deployment.trafficStepPercent must be between 0.1 and 100, got 0/],
+    [{ strategy: ecs.DeploymentStrategy.CANARY, trafficStepPercent: 12.34 }, /deployment.trafficStepPercent must be a multiple of 0.1 .* got 12.34/],
+    [{ strategy: ecs.DeploymentStrategy.LINEAR, trafficStepPercent: 2 }, /deployment.trafficStepPercent must be between 3 and 100, got 2/],
+    [{ bakeTime: Duration.seconds(90) }, /deployment.bakeTime must be a whole number of minutes from 0 to 1440, got 1.5 minutes/],
+    [{ stepBakeTime: Duration.days(2) }, /deployment.stepBakeTime must be a whole number of minutes from 0 to 1440, got 2880 minutes/],
+    [{ strategy: ecs.DeploymentStrategy.ROLLING, bakeTime: Duration.minutes(5) }, /deployment.bakeTime needs a CANARY, LINEAR or BLUE_GREEN deployment.strategy/],
+  ])('rejects %j', (deployment, message) => {
+    expect(() => build({ deployment })).toThrow(message);
   });
 });

@@ -78,7 +78,8 @@ describe('configured SLOs', () => {
 
   it('wires no deployment alarms without a service, but still exposes them', () => {
     template.resourceCountIs('AWS::ECS::Service', 0);
-    expect(routed.deploymentAlarms).toHaveLength(3);
+    // Fast short windows of both SLOs, the 5xx spike, and the two error-budget gates.
+    expect(routed.deploymentAlarms).toHaveLength(5);
   });
 });
 

@@ -124,7 +124,9 @@ describe('burn-rate window alarms', () => {
         TreatMissingData: 'notBreaching',
       });
       const stats = metricStats(alarm);
-      expect(stats.map((s) => s.Metric.MetricName).sort()).toEqual(['HTTPCode_ELB_5XX_Count', 'HTTPCode_Target_5XX_Count', 'RequestCount']);
+      // The ratio's three metrics, and the same three again for the low-traffic guard's request count.
+      expect([...new Set(stats.map((s) => s.Metric.MetricName))].sort()).toEqual(['HTTPCode_ELB_5XX_Count', 'HTTPCode_Target_5XX_Count', 'RequestCount']);
+      expect(stats).toHaveLength(6);
       expect(stats.every((s) => s.Period === seconds && s.Stat === 'Sum' && s.Metric.Namespace === 'AWS/ApplicationELB')).toBe(true);
     }
   });
@@ -134,20 +136,31 @@ describe('burn-rate window alarms', () => {
       const alarm = resource(`SloLatency${tier}${which}Window`);
       expect(alarm.Properties.Threshold).toBe(latencyThreshold);
       const stats = metricStats(alarm);
-      expect(stats.map((s) => s.Stat).sort()).toEqual(['SampleCount', 'TC(:0.3)']);
+      // SampleCount and TC for the ratio, SampleCount again for the low-traffic guard.
+      expect(stats.map((s) => s.Stat).sort()).toEqual(['SampleCount', 'SampleCount', 'TC(:0.3)']);
       expect(stats.every((s) => s.Metric.MetricName === 'TargetResponseTime' && s.Period === seconds)).toBe(true);
       expect(stats[0].Metric.Dimensions.map((d: any) => d.Name).sort()).toEqual(['LoadBalancer', 'TargetGroup']);
     }
   });
 
+  it('read 0 in a window with fewer than 100 requests (the low-traffic guard)', () => {
+    const alarm = resource('SloAvailabilityFastShortWindow');
+    expect(returnedExpression(alarm)).toBe('IF(volume_5m >= 100, errors_5m, 0)');
+    expect(alarm.Properties.Metrics.find((m: any) => m.Id === 'volume_5m').Expression).toBe(
+      'MAX([FILL(volreq_5m, 0), FILL(voltarget5xx_5m, 0) + FILL(volelb5xx_5m, 0)])',
+    );
+  });
+
   it('compute the availability error ratio with FILL and a guard against empty windows', () => {
     const alarm = resource('SloAvailabilityFastShortWindow');
-    expect(returnedExpression(alarm)).toBe('IF(bad_5m > 0, bad_5m / MAX([FILL(requests_5m, 0), bad_5m]), 0)');
+    expect(alarm.Properties.Metrics.find((m: any) => m.Id === 'errors_5m').Expression).toBe('IF(bad_5m > 0, bad_5m / MAX([FILL(requests_5m, 0), bad_5m]), 0)');
     expect(alarm.Properties.Metrics.find((m: any) => m.Id === 'bad_5m').Expression).toBe('FILL(target5xx_5m, 0) + FILL(elb5xx_5m, 0)');
   });
 
   it('compute the latency error ratio as the share of responses over the threshold', () => {
-    expect(returnedExpression(resource('SloLatencyFastShortWindow'))).toBe('IF(responses_5m > 0, 1 - FILL(fast_5m, 0) / responses_5m, 0)');
+    const alarm = resource('SloLatencyFastShortWindow');
+    expect(returnedExpression(alarm)).toBe('IF(volume_5m >= 100, errors_5m, 0)');
+    expect(alarm.Properties.Metrics.find((m: any) => m.Id === 'errors_5m').Expression).toBe('IF(responses_5m > 0, 1 - FILL(fast_5m, 0) / responses_5m, 0)');
   });
 
   it('have no actions and no hard-coded names', () => {
@@ -219,7 +232,7 @@ describe('paging topic', () => {
 });
 
 describe('deployment alarms', () => {
-  it('roll the service back on the fast short windows and the 5xx spike', () => {
+  it('roll the service back on the fast short windows, the 5xx spike and the error-budget gates', () => {
     template.hasResourceProperties('AWS::ECS::Service', {
       DeploymentConfiguration: Match.objectLike({
         Alarms: {
@@ -227,6 +240,8 @@ describe('deployment alarms', () => {
             { Ref: logicalId('SloAvailabilityFastShortWindow') },
             { Ref: logicalId('SloLatencyFastShortWindow') },
             { Ref: logicalId('SloErrorSpike') },
+            { Ref: logicalId('SloAvailabilityBudgetExhausted') },
+            { Ref: logicalId('SloLatencyBudgetExhausted') },
           ],
           Enable: true,
           Rollback: true,

@@ -35,6 +35,15 @@ describe('rolling restart', () => {
     expect(r.recoverySeconds).toBeNull();
   });
 
+  it('with the canary shape, passes a 10 % share followed by all traffic, and fails a canary that took none or all at once', () => {
+    const canary = (canaryShare: number, fullShare: number) =>
+      evaluateRollingRestart({ ...obs, measured: { oldTaskExitCodes: '0,0,0', canaryShare, fullShare } }, traffic(0, 60_000));
+    expect(canary(0.1, 1).status).toBe('pass');
+    expect(failing(canary(0, 1).checks)).toEqual(['the canary took a share (5-20 %) of requests']);
+    expect(failing(canary(0.5, 1).checks)).toEqual(['the canary took a share (5-20 %) of requests']);
+    expect(failing(canary(0.1, 0.9).checks)).toEqual(['then all requests, before the old tasks stopped']);
+  });
+
   it('fails on a single failed request', () => {
     const r = evaluateRollingRestart(obs, traffic(0, 60_000, (t) => (t === 30_000 ? { status: 502 } : {})));
     expect(r.status).toBe('fail');

@@ -88,12 +88,17 @@ describe('parseShowStat', () => {
     '',
   ].join('\n');
 
-  it('returns the servers of the backend with status, current sessions and health-check counters', () => {
+  it('returns the servers of the backend with status, current and total sessions and health-check counters', () => {
     expect(parseShowStat(csv, 'targets')).toEqual([
-      { name: 'az1-a', status: 'UP', currentSessions: 2, failedChecks: 0, lastCheckMs: 3 },
-      { name: 'az1-b', status: 'DOWN', currentSessions: 0, failedChecks: 40, lastCheckMs: 0 },
-      { name: 'az2-a', status: 'UP 1/2', currentSessions: 1, failedChecks: 1, lastCheckMs: 4001 },
+      { name: 'az1-a', status: 'UP', currentSessions: 2, totalSessions: 50, failedChecks: 0, lastCheckMs: 3 },
+      { name: 'az1-b', status: 'DOWN', currentSessions: 0, totalSessions: 0, failedChecks: 40, lastCheckMs: 0 },
+      { name: 'az2-a', status: 'UP 1/2', currentSessions: 1, totalSessions: 3, failedChecks: 1, lastCheckMs: 4001 },
     ]);
+  });
+
+  it('reads total sessions as 0 when the output has no stot column', () => {
+    const noStot = csv.replace(',stot,', ',xstot,');
+    expect(parseShowStat(noStot, 'targets').map((s) => s.totalSessions)).toEqual([0, 0, 0]);
   });
 
   it('throws on output without the header', () => {
