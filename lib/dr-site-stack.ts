@@ -2,9 +2,12 @@ import { Annotations, CfnOutput, Duration, Fn, Stack, StackProps, Validations } 
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as synthetics from 'aws-cdk-lib/aws-synthetics';
 import { Construct } from 'constructs';
 import { AlarmTopic, MultiAzNetwork } from '@ha-reference/constructs';
+import { HEALTH_PATHS } from '../app/src/contract';
 import type { HaConfig } from './config';
 import type { DisasterRecoveryTargets } from './dr-stack';
 
@@ -14,6 +17,8 @@ export interface PrimarySource {
   readonly region: string;
   /** ARN of the primary DB instance: the source of the cross-region read replica. */
   readonly databaseArn: string;
+  /** DNS name of the primary load balancer: what the canary probes from this region. */
+  readonly loadBalancerDnsName: string;
 }
 
 export interface DrSiteStackProps extends StackProps {
@@ -38,6 +43,12 @@ export class DrSiteStack extends Stack {
   public readonly replicaSecurityGroup: ec2.SecurityGroup;
   public readonly alarmTopic: AlarmTopic;
   public readonly replicaLagAlarm: cloudwatch.Alarm;
+  public readonly canary: synthetics.Canary;
+  public readonly canaryAlarm: cloudwatch.Alarm;
+
+  /** Minutes between canary runs, and failed runs in a row that page: detection ≈ rate × failures. */
+  public static readonly CANARY_RATE_MINUTES = 1;
+  public static readonly CANARY_FAILURES_TO_ALARM = 3;
 
   /** Seconds of replica lag that page: the RPO a promotion would lose if the primary region died now. */
   public static readonly REPLICA_LAG_ALARM_SECONDS = 300;
@@ -121,6 +132,56 @@ export class DrSiteStack extends Stack {
     });
     this.replicaLagAlarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alarmTopic.topic));
 
+    // Monitoring from outside the region it watches: a canary here probes the primary's readiness endpoint every
+    // minute; its alarm pages through this region's topic, so the page still goes out when the primary region is gone.
+    const scheme = config.certificateArn ? 'https' : 'http';
+    const url = Fn.join('', [`${scheme}://`, primary.loadBalancerDnsName, HEALTH_PATHS.ready]);
+    this.canary = new synthetics.Canary(this, 'PrimaryProbe', {
+      canaryName: 'ha-primary-probe',
+      schedule: synthetics.Schedule.rate(Duration.minutes(DrSiteStack.CANARY_RATE_MINUTES)),
+      runtime: synthetics.Runtime.SYNTHETICS_NODEJS_PUPPETEER_13_0,
+      test: synthetics.Test.custom({
+        handler: 'index.handler',
+        code: synthetics.Code.fromInline(CANARY_SCRIPT),
+      }),
+      environmentVariables: { TARGET_URL: url },
+      artifactS3EncryptionMode: synthetics.ArtifactsEncryptionMode.KMS,
+      artifactS3KmsKey: new kms.Key(this, 'PrimaryProbeKey', {
+        description: 'Encrypts the artifacts (logs, reports) of the canary that probes the primary region',
+        enableKeyRotation: true,
+      }),
+      successRetentionPeriod: Duration.days(7),
+      failureRetentionPeriod: Duration.days(31),
+      provisionedResourceCleanup: true,
+    });
+    // The role and the bucket are the Canary construct's own; each finding acknowledged where it arises.
+    const canaryRole = this.canary.role.node.defaultChild!;
+    Validations.of(canaryRole).acknowledge(
+      { id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason: 'the Synthetics runtime needs s3:ListAllMyBuckets (no resource-level permission exists) and cloudwatch:PutMetricData, which is limited to the CloudWatchSynthetics namespace by condition' },
+      { id: 'AwsSolutions::AwsSolutions-IAM5[Resource::<PrimaryProbeArtifactsBucketE0691694.Arn>/*]', reason: 'the canary writes its run artifacts as new objects into its own artifacts bucket only' },
+      { id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:logs:${this.region}:<AWS::AccountId>:log-group:/aws/lambda/cwsyn-*]`, reason: 'the canary function writes to its own log group, named by Synthetics /aws/lambda/cwsyn-<name>-<id>, unknown at synth' },
+    );
+    Validations.of(this.canary.role.node.findChild('DefaultPolicy')).acknowledge(
+      { id: 'AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: 'data-key actions on the one artifacts key of this canary (resource is that key only)' },
+      { id: 'AwsSolutions::AwsSolutions-IAM5[Action::kms:ReEncrypt*]', reason: 're-encrypt actions on the one artifacts key of this canary (resource is that key only)' },
+    );
+    Validations.of(this.canary.artifactsBucket).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-S1',
+      reason: 'holds only the canary\'s own run artifacts, written by its role and kept 7/31 days; access logging of a log-like bucket would add a second log bucket for no reader',
+    });
+
+    this.canaryAlarm = new cloudwatch.Alarm(this, 'PrimaryProbeAlarm', {
+      alarmDescription: `The primary region's readiness endpoint failed ${DrSiteStack.CANARY_FAILURES_TO_ALARM} probes in a row from ${this.region}: follow docs/disaster-recovery.md ("Lost region") before promoting anything.`,
+      metric: this.canary.metricSuccessPercent({ period: Duration.minutes(DrSiteStack.CANARY_RATE_MINUTES), statistic: 'Average' }),
+      threshold: 100,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: DrSiteStack.CANARY_FAILURES_TO_ALARM,
+      datapointsToAlarm: DrSiteStack.CANARY_FAILURES_TO_ALARM,
+      // A canary that stopped running watches nothing: page.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    this.canaryAlarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alarmTopic.topic));
+
     new CfnOutput(this, 'ReplicaIdentifier', { value: this.replica.ref, description: 'Identifier of the cross-region read replica (aws rds promote-read-replica)' });
     new CfnOutput(this, 'ReplicaEndpoint', { value: this.replica.attrEndpointAddress, description: 'Endpoint of the cross-region read replica' });
 
@@ -134,6 +195,27 @@ export class DrSiteStack extends Stack {
 }
 
 /** The primary database ARN as a Fn::GetStackOutput reference (the DR site stack must depend on the primary). */
-export function primarySource(stackName: string, region: string, outputName: string): PrimarySource {
-  return { region, databaseArn: Fn.getStackOutput(stackName, outputName, region) };
+export function primarySource(stackName: string, region: string, databaseOutput: string, loadBalancerOutput: string): PrimarySource {
+  return {
+    region,
+    databaseArn: Fn.getStackOutput(stackName, databaseOutput, region),
+    loadBalancerDnsName: Fn.getStackOutput(stackName, loadBalancerOutput, region),
+  };
 }
+
+/** The canary: one GET of TARGET_URL that must answer 200 within 10 s (the Synthetics Node.js runtime). */
+const CANARY_SCRIPT = `
+const synthetics = require('Synthetics');
+const https = require('https');
+const http = require('http');
+exports.handler = async () => synthetics.executeStep('readiness', () => new Promise((resolve, reject) => {
+  const url = process.env.TARGET_URL;
+  const client = url.startsWith('https:') ? https : http;
+  const req = client.get(url, { timeout: 10000 }, (res) => {
+    res.resume();
+    if (res.statusCode === 200) resolve(); else reject(new Error(url + ' answered ' + res.statusCode));
+  });
+  req.on('timeout', () => req.destroy(new Error(url + ' did not answer within 10 s')));
+  req.on('error', reject);
+}));
+`;

@@ -55,6 +55,8 @@ export interface PrimaryStackProps extends StackProps {
 export class PrimaryStack extends Stack {
   /** Output read by the DR site stack (pilot light, warm standby): the replica's source. A contract: do not rename. */
   public static readonly DATABASE_ARN_OUTPUT = 'DatabaseArn';
+  /** Output read by the DR site stack: the load balancer its canary probes. A contract: do not rename. */
+  public static readonly LOAD_BALANCER_DNS_OUTPUT = 'LoadBalancerDnsName';
   public readonly network: MultiAzNetwork;
   public readonly service: ResilientFargateService;
   public readonly database: MultiAzDatabase;
@@ -191,6 +193,13 @@ export class PrimaryStack extends Stack {
     });
 
     // Page on fast error-budget burn; the fast windows are also the deployment alarms, so a bad deploy rolls itself back.
+    if (config.dr.strategy !== 'backup-restore') {
+      new CfnOutput(this, PrimaryStack.LOAD_BALANCER_DNS_OUTPUT, {
+        value: this.service.loadBalancer.loadBalancerDnsName,
+        description: 'DNS name of the primary load balancer: probed by the canary in the DR region (HaDrSite)',
+      });
+    }
+
     this.slo = new SloAlarms(this, 'Slo', {
       loadBalancer: this.service.loadBalancer,
       targetGroup: this.service.targetGroup,
