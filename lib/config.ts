@@ -538,6 +538,7 @@ const HOSTED_ZONE_ID_PATTERN = /^Z[A-Z0-9]{1,31}$/;
 const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 function parseDns(value: unknown): DnsConfig | undefined {
+  // Fields checked first, so a later build of the failover records keeps these messages.
   if (value === undefined || value === null) return undefined;
   if (!isObject(value)) throw new ConfigError(`dns must be an object { hostedZoneId, zoneName, recordName }, got ${show(value)}`);
   for (const key of ['hostedZoneId', 'zoneName', 'recordName']) {
@@ -553,7 +554,10 @@ function parseDns(value: unknown): DnsConfig | undefined {
   if (!DOMAIN_PATTERN.test(recordName) || !(recordName === zoneName || recordName.endsWith(`.${zoneName}`))) {
     throw new ConfigError(`dns.recordName must be a domain name inside dns.zoneName "${zoneName}" such as "api.${zoneName}", got ${show(recordName)}`);
   }
-  return { hostedZoneId, zoneName, recordName };
+  // Partial: the failover records need a DR load balancer (warm standby), which is not built yet.
+  throw new ConfigError(
+    `dns is not built yet: Route 53 failover records need the warm-standby load balancer in drRegion (docs/disaster-recovery.md, "Strategies"); remove dns (the fields ${show({ hostedZoneId, zoneName, recordName })} are valid)`,
+  );
 }
 
 function parseDr(
@@ -569,6 +573,13 @@ function parseDr(
   if (!DR_STRATEGIES.includes(strategy as DrStrategy)) {
     const closest = closestKey(strategy, DR_STRATEGIES);
     throw new ConfigError(`dr.strategy must be one of ${DR_STRATEGIES.map((s) => `"${s}"`).join(', ')}, got ${show(strategy)}${closest ? ` (did you mean "${closest}"?)` : ''}`);
+  }
+  if (strategy === 'warm-standby') {
+    // Partial (docs/disaster-recovery.md, "Strategies"): the DR service needs database credentials that live in the
+    // DR region, and the primary's RDS-managed secret lives (and rotates) in the primary region only.
+    throw new ConfigError(
+      'dr.strategy "warm-standby" is not built yet (the DR service needs database credentials held in the DR region, see docs/disaster-recovery.md); use "pilot-light" (network, read replica, canary) or "backup-restore"',
+    );
   }
   const replicaInstanceClass = str(raw, 'replicaInstanceClass', 'dr.replicaInstanceClass', database.instanceClass);
   if (instanceClassFamily(replicaInstanceClass) === undefined) {

@@ -188,7 +188,7 @@ export class DrSiteStack extends Stack {
     if (!config.dns) {
       Annotations.of(this).addWarningV2(
         'ha:noDnsFailover',
-        'no dns configured: users keep calling the primary load balancer and nothing moves them to the DR region; after a failover give them the DR endpoint (outputs of this stack) yourself, or set dns { hostedZoneId, zoneName, recordName } for Route 53 failover records',
+        'no DNS failover: users keep calling the primary load balancer and nothing moves them to the DR region; after a promotion, deploy the service in this region and give users the DR endpoint yourself (docs/disaster-recovery.md, "Lost region")',
       );
     }
   }

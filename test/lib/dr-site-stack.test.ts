@@ -107,6 +107,6 @@ describe('dr.strategy pilot-light', () => {
 
   it('warns that without dns nothing moves users to the DR region', () => {
     const warnings = built.drSite!.node.metadata.filter((entry) => entry.type === 'aws:cdk:warning').map((entry) => String(entry.data));
-    expect(warnings.some((text) => text.includes('no dns configured') && text.includes('DR endpoint'))).toBe(true);
+    expect(warnings.some((text) => text.includes('no DNS failover') && text.includes('DR endpoint'))).toBe(true);
   });
 });
