@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, HaApp } from '../../lib/app';
 import { DrSiteStack } from '../../lib/dr-site-stack';
 import { PrimaryStack } from '../../lib/primary-stack';
+import { buildReport, loadInput } from '@ha-reference/constructs/report';
 import { newApp } from '../support/synth';
 
 /** Builds and synthesises the whole app as `cdk synth` does; records a synth error instead of throwing it. */
@@ -36,12 +37,13 @@ describe('dr.strategy backup-restore (the default)', () => {
 });
 
 describe('dr.strategy pilot-light', () => {
+  let app: App;
   let built: HaApp;
   let template: Template;
   let synthError: unknown;
 
   beforeAll(() => {
-    ({ built, synthError } = synthApp({ ha: { alarmEmail: 'oncall@example.com', dr: { strategy: 'pilot-light', replicaInstanceClass: 'db.r7g.large' } } }));
+    ({ app, built, synthError } = synthApp({ ha: { alarmEmail: 'oncall@example.com', dr: { strategy: 'pilot-light', replicaInstanceClass: 'db.r7g.large' } } }));
     template = Template.fromStack(built.drSite!);
   });
 
@@ -108,5 +110,15 @@ describe('dr.strategy pilot-light', () => {
   it('warns that without dns nothing moves users to the DR region', () => {
     const warnings = built.drSite!.node.metadata.filter((entry) => entry.type === 'aws:cdk:warning').map((entry) => String(entry.data));
     expect(warnings.some((text) => text.includes('no DNS failover') && text.includes('DR endpoint'))).toBe(true);
+  });
+
+  it('gives the lost-region row of the report from the canary, the replica and its lag alarm', () => {
+    const report = buildReport(loadInput(app.synth().directory));
+    const row = report.recovery.find((r) => r.failure === 'lost region')!;
+    // Canary every 60 s, 3 failed runs; promotion (600 s) and the service deployment (1200 s) are labelled assumptions.
+    expect(row.detectSeconds).toBe(180);
+    expect(row.recoverSeconds).toBe(180 + 600 + 1200);
+    expect(row.rpoSeconds).toBe(DrSiteStack.REPLICA_LAG_ALARM_SECONDS);
+    expect(row.notes).toMatch(/Synthetics canary in another region/);
   });
 });
