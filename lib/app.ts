@@ -2,6 +2,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ResilienceChecks } from '@ha-reference/constructs';
 import { CONFIG_CONTEXT_KEY, HaConfig, parseConfig } from './config';
+import { DrSiteStack, primarySource } from './dr-site-stack';
 import { DrStack } from './dr-stack';
 import { PrimaryStack } from './primary-stack';
 
@@ -9,6 +10,8 @@ export interface HaApp {
   readonly config: HaConfig;
   readonly primary: PrimaryStack;
   readonly dr: DrStack;
+  /** The standby site in the DR region (`dr.strategy` pilot-light or warm-standby). */
+  readonly drSite?: DrSiteStack;
 }
 
 /**
@@ -35,5 +38,17 @@ export function buildApp(app: App): HaApp {
     disasterRecovery: dr.targets,
   });
   primary.addStackDependency(dr, 'reads the DR key and vault ARNs with Fn::GetStackOutput');
-  return { config, primary, dr };
+  if (config.dr.strategy === 'backup-restore') return { config, primary, dr };
+
+  // The standby site deploys last: its replica's source is the primary database (docs/disaster-recovery.md).
+  const drSite = new DrSiteStack(app, 'HaDrSite', {
+    env: { account, region: config.drRegion },
+    description: `High-availability reference: ${config.dr.strategy} site (network, read replica, canary on the primary) in the disaster-recovery region`,
+    config,
+    disasterRecovery: dr.targets,
+    primary: primarySource(primary.stackName, primary.region, PrimaryStack.DATABASE_ARN_OUTPUT, PrimaryStack.LOAD_BALANCER_DNS_OUTPUT),
+  });
+  drSite.addStackDependency(primary, 'reads the primary database ARN with Fn::GetStackOutput');
+  drSite.addStackDependency(dr, 'reads the DR key ARN with Fn::GetStackOutput');
+  return { config, primary, dr, drSite };
 }

@@ -93,7 +93,44 @@ export interface VaultLockConfig {
   readonly changeableForDays?: number;
 }
 
+/**
+ * What the DR region runs before a disaster (docs/disaster-recovery.md, README "Disaster-recovery strategies").
+ * `backup-restore`: key, vault and replicated backups only. `pilot-light`: also the network and a cross-region read
+ * replica. `warm-standby`: also the service (one task per zone) behind its own load balancer, pointed at the replica.
+ */
+export type DrStrategy = 'backup-restore' | 'pilot-light' | 'warm-standby';
+export const DR_STRATEGIES: readonly DrStrategy[] = ['backup-restore', 'pilot-light', 'warm-standby'];
+
+/** A Route 53 public hosted zone, imported by ID and name (no lookup, so synthesis stays offline). */
+export interface DnsConfig {
+  /** Hosted zone ID, such as `Z0123456789ABCDEFGHIJ`. */
+  readonly hostedZoneId: string;
+  /** The zone's domain name, such as `example.com`. */
+  readonly zoneName: string;
+  /** The name users call, inside the zone, such as `api.example.com`. */
+  readonly recordName: string;
+}
+
 export interface DrConfig {
+  /**
+   * What the DR region runs before a disaster. `backup-restore` stays the default: it costs a few dollars a month
+   * and its RTO (hours) is what a team gets without a decision; `pilot-light` and `warm-standby` are opt-in because
+   * they roughly add a second database (and, for warm standby, a second service) to the bill.
+   * @default 'backup-restore'
+   */
+  readonly strategy: DrStrategy;
+  /**
+   * DB instance class of the cross-region read replica (pilot light, warm standby). Promoted, it becomes the writer:
+   * smaller than the primary's class only if the DR region may run degraded.
+   * @default - the primary's database.instanceClass
+   */
+  readonly replicaInstanceClass: string;
+  /**
+   * ACM certificate in drRegion for the DR load balancer's HTTPS listener (a load balancer uses certificates of its
+   * own region). Required when certificateArn is set and the strategy runs the service in the DR region.
+   * @default - none
+   */
+  readonly certificateArn?: string;
   /** Days RDS keeps the automated backups it replicates into the DR region (point-in-time restore there). @default 7 */
   readonly replicatedBackupRetentionDays: number;
   /** AWS Backup Vault Lock on the DR vault (WORM copies). @default - no lock */
@@ -119,6 +156,8 @@ export interface HaConfig {
   readonly database: DatabaseConfig;
   readonly backup: BackupConfig;
   readonly dr: DrConfig;
+  /** Route 53 failover records (PRIMARY / SECONDARY) for the service. @default - no DNS records, with a synth warning */
+  readonly dns?: DnsConfig;
   /** ACM certificate for the HTTPS listener; without it the load balancer serves HTTP only. @default - none */
   readonly certificateArn?: string;
   /** Address subscribed to the paging topic. @default - no subscription */
@@ -302,7 +341,8 @@ export function parseConfig(input: unknown): HaConfig {
 
   const database = parseDatabase(section(raw, 'database'), availabilityZones.length);
   const backup = parseBackup(section(raw, 'backup'));
-  const dr = parseDr(section(raw, 'dr'), backup);
+  const dr = parseDr(section(raw, 'dr'), backup, database, primaryRegion, drRegion, certificateArn);
+  const dns = parseDns(raw.dns);
 
   const slo = parseSlo(section(raw, 'slo'));
   const chaos = parseChaos(section(raw, 'chaos'), availabilityZones);
@@ -312,7 +352,7 @@ export function parseConfig(input: unknown): HaConfig {
 
   checkConnectionsFit(service, database);
   return {
-    primaryRegion, drRegion, availabilityZones, natGateways, service, database, backup, dr, certificateArn, alarmEmail, slo, chaos, deployment, zonalShift,
+    primaryRegion, drRegion, availabilityZones, natGateways, service, database, backup, dr, dns, certificateArn, alarmEmail, slo, chaos, deployment, zonalShift,
   };
 }
 
@@ -448,7 +488,8 @@ const KNOWN_KEYS: KeyTree = {
     port: true, databaseName: true, backupRetentionDays: true,
   },
   backup: { scheduleExpression: true, retentionDays: true, copyRetentionDays: true, restoreTestScheduleExpression: true, restoreTestValidationWindowHours: true },
-  dr: { replicatedBackupRetentionDays: true, vaultLock: { minRetentionDays: true, maxRetentionDays: true, changeableForDays: true } },
+  dns: { hostedZoneId: true, zoneName: true, recordName: true },
+  dr: { strategy: true, replicaInstanceClass: true, certificateArn: true, replicatedBackupRetentionDays: true, vaultLock: { minRetentionDays: true, maxRetentionDays: true, changeableForDays: true } },
   // parseSlo and parseChaos check their own keys (the SLO and experiment names), with messages of their own.
   slo: true,
   chaos: { schedule: true, scheduledExperiments: true, timeZone: true, cron: true, zoneOutageMinutes: true, zone: true },
@@ -591,9 +632,75 @@ function parseBackup(raw: Raw): BackupConfig {
   return { scheduleExpression, retentionDays, copyRetentionDays, restoreTestScheduleExpression, restoreTestValidationWindowHours };
 }
 
-function parseDr(raw: Raw, backup: BackupConfig): DrConfig {
+const HOSTED_ZONE_ID_PATTERN = /^Z[A-Z0-9]{1,31}$/;
+const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+function parseDns(value: unknown): DnsConfig | undefined {
+  // Fields checked first, so a later build of the failover records keeps these messages.
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value)) throw new ConfigError(`dns must be an object { hostedZoneId, zoneName, recordName }, got ${show(value)}`);
+  for (const key of ['hostedZoneId', 'zoneName', 'recordName']) {
+    if (value[key] === undefined) throw new ConfigError(`dns.${key} is required when dns is set (dns needs hostedZoneId, zoneName and recordName), got ${show(value)}`);
+  }
+  const hostedZoneId = str(value, 'hostedZoneId', 'dns.hostedZoneId', '');
+  if (!HOSTED_ZONE_ID_PATTERN.test(hostedZoneId)) {
+    throw new ConfigError(`dns.hostedZoneId must be a Route 53 hosted zone ID such as "Z0123456789ABCDEFGHIJ", got ${show(hostedZoneId)}`);
+  }
+  const zoneName = str(value, 'zoneName', 'dns.zoneName', '').replace(/\.$/, '');
+  if (!DOMAIN_PATTERN.test(zoneName)) throw new ConfigError(`dns.zoneName must be a lower-case domain name such as "example.com", got ${show(zoneName)}`);
+  const recordName = str(value, 'recordName', 'dns.recordName', '').replace(/\.$/, '');
+  if (!DOMAIN_PATTERN.test(recordName) || !(recordName === zoneName || recordName.endsWith(`.${zoneName}`))) {
+    throw new ConfigError(`dns.recordName must be a domain name inside dns.zoneName "${zoneName}" such as "api.${zoneName}", got ${show(recordName)}`);
+  }
+  // Partial: the failover records need a DR load balancer (warm standby), which is not built yet.
+  throw new ConfigError(
+    `dns is not built yet: Route 53 failover records need the warm-standby load balancer in drRegion (docs/disaster-recovery.md, "Strategies"); remove dns (the fields ${show({ hostedZoneId, zoneName, recordName })} are valid)`,
+  );
+}
+
+function parseDr(
+  raw: Raw,
+  backup: BackupConfig,
+  database: DatabaseConfig,
+  primaryRegion: string,
+  drRegion: string,
+  primaryCertificateArn: string | undefined,
+): DrConfig {
   const replicatedBackupRetentionDays = int(raw, 'replicatedBackupRetentionDays', 'dr.replicatedBackupRetentionDays', 7, 1, 35);
-  if (raw.vaultLock === undefined || raw.vaultLock === null) return { replicatedBackupRetentionDays };
+  const strategy = str(raw, 'strategy', 'dr.strategy', 'backup-restore');
+  if (!DR_STRATEGIES.includes(strategy as DrStrategy)) {
+    const closest = closestKey(strategy, DR_STRATEGIES);
+    throw new ConfigError(`dr.strategy must be one of ${DR_STRATEGIES.map((s) => `"${s}"`).join(', ')}, got ${show(strategy)}${closest ? ` (did you mean "${closest}"?)` : ''}`);
+  }
+  if (strategy === 'warm-standby') {
+    // Partial (docs/disaster-recovery.md, "Strategies"): the DR service needs database credentials that live in the
+    // DR region, and the primary's RDS-managed secret lives (and rotates) in the primary region only.
+    throw new ConfigError(
+      'dr.strategy "warm-standby" is not built yet (the DR service needs database credentials held in the DR region, see docs/disaster-recovery.md); use "pilot-light" (network, read replica, canary) or "backup-restore"',
+    );
+  }
+  const replicaInstanceClass = str(raw, 'replicaInstanceClass', 'dr.replicaInstanceClass', database.instanceClass);
+  if (instanceClassFamily(replicaInstanceClass) === undefined) {
+    throw new ConfigError(`dr.replicaInstanceClass must be an RDS instance class such as "db.m7g.large", got ${show(replicaInstanceClass)}`);
+  }
+  if (strategy !== 'backup-restore' && database.deployment === 'cluster') {
+    // The cross-region read replica built here is a DB instance replica of a DB instance; a Multi-AZ DB cluster
+    // source is not wired (partial: see docs/disaster-recovery.md).
+    throw new ConfigError(`dr.strategy "${strategy}" needs database.deployment "instance" (the cross-region read replica of a Multi-AZ DB cluster is not built yet), got "cluster"`);
+  }
+  const certificateArn = optionalStr(raw, 'certificateArn', 'dr.certificateArn');
+  if (certificateArn !== undefined) {
+    const match = ACM_ARN_PATTERN.exec(certificateArn);
+    if (!match) throw new ConfigError(`dr.certificateArn must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), got ${show(certificateArn)}`);
+    if (match[1] !== drRegion) {
+      throw new ConfigError(`dr.certificateArn must be in drRegion "${drRegion}" (a load balancer uses certificates of its own region), got one in "${match[1]}"`);
+    }
+  }
+  if (primaryCertificateArn !== undefined && certificateArn === undefined && strategy === 'warm-standby') {
+    throw new ConfigError(`dr.certificateArn is required when certificateArn is set and dr.strategy is "warm-standby": the DR load balancer needs a certificate in drRegion "${drRegion}" (the one in "${primaryRegion}" cannot be used there)`);
+  }
+  const base = { strategy: strategy as DrStrategy, replicaInstanceClass, certificateArn, replicatedBackupRetentionDays };
+  if (raw.vaultLock === undefined || raw.vaultLock === null) return base;
   if (!isObject(raw.vaultLock)) throw new ConfigError(`dr.vaultLock must be an object, got ${show(raw.vaultLock)}`);
   const lock = raw.vaultLock;
   if (lock.minRetentionDays === undefined) {
@@ -608,7 +715,7 @@ function parseDr(raw: Raw, backup: BackupConfig): DrConfig {
       `backup.copyRetentionDays must lie within dr.vaultLock (${minRetentionDays}-${maxRetentionDays ?? 'unbounded'} days) or the locked DR vault rejects every copy, got ${backup.copyRetentionDays}`,
     );
   }
-  return { replicatedBackupRetentionDays, vaultLock: { minRetentionDays, maxRetentionDays, changeableForDays } };
+  return { ...base, vaultLock: { minRetentionDays, maxRetentionDays, changeableForDays } };
 }
 
 function parseAvailabilityZones(value: unknown, primaryRegion: string): string[] {

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Annotations, Duration, IgnoreMode, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, IgnoreMode, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -55,6 +55,10 @@ export interface PrimaryStackProps extends StackProps {
 
 /** The serving region: network, service and database. Wiring only; the logic lives in @ha-reference/constructs. */
 export class PrimaryStack extends Stack {
+  /** Output read by the DR site stack (pilot light, warm standby): the replica's source. A contract: do not rename. */
+  public static readonly DATABASE_ARN_OUTPUT = 'DatabaseArn';
+  /** Output read by the DR site stack: the load balancer its canary probes. A contract: do not rename. */
+  public static readonly LOAD_BALANCER_DNS_OUTPUT = 'LoadBalancerDnsName';
   public readonly network: MultiAzNetwork;
   public readonly service: ResilientFargateService;
   public readonly database: MultiAzDatabase;
@@ -112,6 +116,14 @@ export class PrimaryStack extends Stack {
       scheduleExpression: config.backup.restoreTestScheduleExpression,
       validationWindow: Duration.hours(config.backup.restoreTestValidationWindowHours),
     });
+
+    if (config.dr.strategy !== 'backup-restore') {
+      // Only for a standby site, so the backup-restore template stays as it was.
+      new CfnOutput(this, PrimaryStack.DATABASE_ARN_OUTPUT, {
+        value: this.database.resourceArn,
+        description: 'ARN of the primary DB instance: source of the cross-region read replica (HaDrSite)',
+      });
+    }
 
     if (!dr) {
       Annotations.of(this).addWarningV2(
@@ -191,6 +203,13 @@ export class PrimaryStack extends Stack {
     });
 
     // Page on fast error-budget burn; the fast windows are also the deployment alarms, so a bad deploy rolls itself back.
+    if (config.dr.strategy !== 'backup-restore') {
+      new CfnOutput(this, PrimaryStack.LOAD_BALANCER_DNS_OUTPUT, {
+        value: this.service.loadBalancer.loadBalancerDnsName,
+        description: 'DNS name of the primary load balancer: probed by the canary in the DR region (HaDrSite)',
+      });
+    }
+
     this.slo = new SloAlarms(this, 'Slo', {
       loadBalancer: this.service.loadBalancer,
       targetGroup: this.service.targetGroup,

@@ -72,6 +72,15 @@ export const RECOVERY_FIGURES = {
   /** ECS container health check defaults (AWS::ECS::TaskDefinition HealthCheck): interval 30 s, 3 retries. */
   containerHealthIntervalSeconds: 30,
   containerHealthRetries: 3,
+  /**
+   * Assumption: promoting a cross-region RDS read replica (aws rds promote-read-replica) until it accepts writes;
+   * the RDS User Guide says only that it takes a few minutes, depending on size. Measure yours.
+   */
+  replicaPromotionSeconds: 600,
+  /** Assumption (pilot light): deploying the service and its load balancer into the DR site's network, by a person. */
+  pilotLightServiceSeconds: 1200,
+  /** Amazon RDS User Guide, cross-region read replicas: asynchronous, lag usually seconds; bounded by the lag alarm when there is one. */
+  crossRegionReplicaRpoSeconds: 300,
   /** Route 53 health check defaults: request interval 30 s, failure threshold 3. */
   route53IntervalSeconds: 30,
   route53FailureThreshold: 3,
@@ -348,9 +357,63 @@ function failedDatabase(d: DatabaseFacts): RecoveryRow | undefined {
   };
 }
 
+/** A cross-region read replica (pilot light) in a stack of another region than its source, and its lag alarm threshold. */
+function crossRegionReplicas(stacks: readonly LoadedStack[]): Array<{ stack: string; id: string; lagAlarmSeconds?: number }> {
+  const result: Array<{ stack: string; id: string; lagAlarmSeconds?: number }> = [];
+  for (const { name, template, region } of stacks) {
+    for (const [id, r] of resourcesOfType(template, 'AWS::RDS::DBInstance')) {
+      const source = str(get(props(r), 'SourceRegion'), template);
+      if (get(props(r), 'SourceDBInstanceIdentifier') === undefined || typeof source !== 'string' || source === region) continue;
+      const lag = resourcesOfType(template, 'AWS::CloudWatch::Alarm')
+        .filter(([, a]) => get(props(a), 'MetricName') === 'ReplicaLag' && JSON.stringify(get(props(a), 'Dimensions') ?? []).includes(`"Ref":"${id}"`))
+        .map(([, a]) => num(get(props(a), 'Threshold'), template))
+        .filter((x): x is number => typeof x === 'number');
+      result.push({ stack: name, id, lagAlarmSeconds: lag.length > 0 ? Math.min(...lag) : undefined });
+    }
+  }
+  return result;
+}
+
+/** Detection by a Synthetics canary whose paging alarm lives in another region than the stacks it probes. */
+function canaryDetection(stacks: readonly LoadedStack[]): { seconds: number; how: string } | undefined {
+  const regions = new Set(stacks.map((s) => s.region).filter((r): r is string => r !== undefined));
+  const windows: number[] = [];
+  for (const { template, region } of stacks) {
+    const others = [...regions].filter((r) => r !== region);
+    const canaries = resourcesOfType(template, 'AWS::Synthetics::Canary').filter(([, c]) => others.some((r) => JSON.stringify(props(c)).includes(`"Region":"${r}"`)));
+    if (canaries.length === 0) continue;
+    for (const [id, alarm] of resourcesOfType(template, 'AWS::CloudWatch::Alarm')) {
+      if (get(props(alarm), 'Namespace') !== 'CloudWatchSynthetics') continue;
+      const heard = alarmActions({ logicalId: id, resource: alarm, template }).status === 'compliant';
+      const window = alarmWindowSeconds(alarm, template);
+      if (heard && window !== undefined) windows.push(window);
+    }
+  }
+  if (windows.length === 0) return undefined;
+  return { seconds: Math.min(...windows), how: 'detected by a Synthetics canary in another region, paging from there' };
+}
+
 function lostRegion(stacks: readonly LoadedStack[], databases: DatabaseFacts[]): RecoveryRow {
-  const detection = regionDetection(stacks);
+  const detection = canaryDetection(stacks) ?? regionDetection(stacks);
   const notes: string[] = [detection.how];
+  const replicas = crossRegionReplicas(stacks);
+  if (replicas.length > 0) {
+    // Pilot light: promote the replica (no restore), then deploy the service there.
+    const rpo = Math.max(...replicas.map((r) => r.lagAlarmSeconds ?? F.crossRegionReplicaRpoSeconds));
+    for (const r of replicas) {
+      notes.push(
+        `${r.id} (${r.stack}): promote the cross-region read replica (~${F.replicaPromotionSeconds / 60} min assumed); RPO is its replication lag${r.lagAlarmSeconds === undefined ? '' : `, paged above ${r.lagAlarmSeconds} s`}`,
+      );
+    }
+    notes.push(`pilot light: deploy the service into the standby network (~${F.pilotLightServiceSeconds / 60} min assumed) and move users to it`);
+    return {
+      failure: 'lost region',
+      detectSeconds: detection.seconds,
+      recoverSeconds: (detection.seconds ?? 0) + F.replicaPromotionSeconds + F.pilotLightServiceSeconds,
+      rpoSeconds: rpo,
+      notes: capitalise(notes.join('; ')) + '.',
+    };
+  }
   let rpo = 0;
   let unrecoverable = false;
   for (const d of databases) {

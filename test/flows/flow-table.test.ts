@@ -61,10 +61,14 @@ describe('the flow table (docs/flows.md)', () => {
 describe('the synthesised templates against the flow table', () => {
   let worlds: { name: string; world: PolicyWorld }[];
   let interactions: Interaction[];
+  // The pilot-light site: its resources may be named by rows; its interactions are not all rowed yet (partial,
+  // issue 15: the canary role's), so it is left out of the coverage check below.
+  let site: PolicyWorld;
 
   beforeAll(() => {
     const instance = synthWorlds();
     const cluster = synthWorlds(clusterDeployment());
+    site = synthWorlds({ dr: { strategy: 'pilot-light' } }).drSite!;
     worlds = [
       { name: instance.names.primary, world: instance.primary },
       { name: instance.names.dr, world: instance.dr },
@@ -84,7 +88,7 @@ describe('the synthesised templates against the flow table', () => {
   });
 
   it('names only resources and managed policies the templates have', () => {
-    const stems = new Set(worlds.flatMap(({ world }) => Object.keys(world.template.Resources).map(stemOf)));
+    const stems = new Set([...worlds.map(({ world }) => world), site].flatMap((world) => Object.keys(world.template.Resources).map(stemOf)));
     const managed = new Set(worlds.flatMap(({ world }) => world.idsOf('AWS::IAM::Role').flatMap((id) => world.managedPoliciesOf(id))));
     const stale = flowRows().flatMap((row) =>
       [...row.who, ...row.on]

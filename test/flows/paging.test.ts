@@ -10,6 +10,33 @@ import { synthWorlds } from './worlds';
  * the key must let CloudWatch encrypt (SNS docs, "Enable compatibility between event sources from AWS
  * services and encrypted topics").
  */
+describe('flow: CloudWatch alarms in the DR region publish to its paging topic (pilot light)', () => {
+  let world: PolicyWorld;
+  let topicId: string;
+  let keyId: string;
+
+  beforeAll(() => {
+    world = synthWorlds({ dr: { strategy: 'pilot-light' } }).drSite!;
+    const topics = world.idsOf('AWS::SNS::Topic');
+    expect(topics).toHaveLength(1);
+    topicId = topics[0]!;
+    keyId = world.encryptionKeyOf(topicId);
+  });
+
+  const alarmArn = (account: string) => `arn:aws:cloudwatch:${world.region}:${account}:alarm:primary-probe`;
+  const ownAlarm = () => ({ 'aws:SecureTransport': 'true', 'aws:SourceAccount': ACCOUNT, 'aws:SourceArn': alarmArn(ACCOUNT) });
+  const publish = (label: string, context: Record<string, string>) =>
+    check(label, { principal: 'cloudwatch.amazonaws.com', action: 'sns:Publish', resource: world.ref(topicId), context, resourcePolicy: world.resourcePolicyOf(topicId) });
+  const useKey = (action: string) =>
+    check(action, { principal: 'cloudwatch.amazonaws.com', action, resource: world.getAtt(keyId, 'Arn'), context: ownAlarm(), resourcePolicy: world.keyPolicyOf(keyId) });
+
+  flow('dr-paging-publish', async () => [await publish('own alarm in the DR region over TLS', ownAlarm())]);
+  flow('dr-paging-key', async () => [await useKey('kms:GenerateDataKey'), await useKey('kms:Decrypt')]);
+  flow('dr-paging-other-account', async () => [
+    await publish('alarm of another account', { 'aws:SecureTransport': 'true', 'aws:SourceAccount': OTHER_ACCOUNT, 'aws:SourceArn': alarmArn(OTHER_ACCOUNT) }),
+  ]);
+});
+
 describe('flow: CloudWatch alarms publish to the paging topic', () => {
   let world: PolicyWorld;
   let topicId: string;

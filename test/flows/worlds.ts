@@ -6,6 +6,8 @@ import { CfnTemplate, PolicyWorld } from './policy-world';
 export interface Worlds {
   readonly primary: PolicyWorld;
   readonly dr: PolicyWorld;
+  /** The standby site (`dr.strategy` pilot-light), when the config builds one. */
+  readonly drSite?: PolicyWorld;
   /** The stack names, for messages. */
   readonly names: { readonly primary: string; readonly dr: string };
 }
@@ -23,7 +25,8 @@ export function synthWorlds(ha: Record<string, unknown> = {}): Worlds {
   const template = (stack: typeof built.dr | typeof built.primary) => Template.fromStack(stack).toJSON() as CfnTemplate;
   const dr = new PolicyWorld(template(built.dr), built.dr.region);
   const primary = new PolicyWorld(template(built.primary), built.primary.region, undefined, { [built.dr.stackName]: dr });
-  return { primary, dr, names: { primary: built.primary.stackName, dr: built.dr.stackName } };
+  const drSite = built.drSite ? new PolicyWorld(Template.fromStack(built.drSite).toJSON() as CfnTemplate, built.drSite.region) : undefined;
+  return { primary, dr, drSite, names: { primary: built.primary.stackName, dr: built.dr.stackName } };
 }
 
 /** The `ha` override for a Multi-AZ DB cluster instead of the default Multi-AZ DB instance. */
