@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, HaApp } from '../../lib/app';
 import { DrSiteStack } from '../../lib/dr-site-stack';
@@ -49,6 +49,12 @@ describe('dr.strategy pilot-light', () => {
 
   it('synthesises nag-clean with every rule pack', () => {
     expect(synthError).toBeUndefined();
+  });
+
+  it('warns at synth that RDS cannot create the replica of a source with an RDS-managed secret (not deployable yet)', () => {
+    // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html#rds-secrets-manager-limitations
+    const warnings = Annotations.fromStack(built.drSite!).findWarning('*', Match.stringLikeRegexp('RDS cannot create this read replica'));
+    expect(warnings.map((w) => w.id)).toEqual(['/HaDrSite/Replica']);
   });
 
   it('puts the site in the DR region, deployed after the primary and the DR stack', () => {
