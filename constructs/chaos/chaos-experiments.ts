@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -33,6 +34,15 @@ export interface ChaosZoneTarget {
   readonly subnets: ec2.ISubnet[];
   /** The VPC of the subnets: the temporary network ACL is created in it. */
   readonly vpc: ec2.IVpc;
+  /**
+   * The load balancer in front of the zone's tasks. When given, the drill also evacuates the zone as an operator or
+   * zonal autoshift would: a minute into the outage (time to notice), FIS shifts the load balancer's traffic away
+   * from the zone (`aws:arc:start-zonal-autoshift`) until the outage ends, so the drill rehearses the recovery, not
+   * only the loss. Needs zonal shift enabled on the load balancer and an outage of at least 2 minutes.
+   * https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#recovery
+   * @default - the outage only
+   */
+  readonly evacuate?: elbv2.IApplicationLoadBalancer;
 }
 
 /**
@@ -213,6 +223,10 @@ export class ChaosExperiments extends Construct {
     if (!props.service && !props.database && !props.zone) {
       throw new Error('ChaosExperiments needs at least one target: pass service (task loss), database (failover) or zone (zone loss)');
     }
+    const evacuate = props.zone?.evacuate;
+    if (evacuate && zoneOutageMinutes < 2) {
+      throw new Error(`zone.evacuate needs zoneOutageMinutes of at least 2 (a minute to notice, then at least a minute of shifted traffic), got ${zoneOutageMinutes}`);
+    }
     if (props.zone && props.zone.subnets.length === 0) {
       throw new Error(`zone.subnets must list the subnets of ${props.zone.availabilityZone} to cut off, got none`);
     }
@@ -303,6 +317,7 @@ export class ChaosExperiments extends Construct {
         description: `Cut all network traffic of the task and database subnets in ${props.zone.availabilityZone} for ${zoneOutageMinutes} min. Hypothesis: ${hypotheses.azLoss} The cut does not fail the database over (network ACLs do not carry RDS replication); the database failover experiment covers that.`,
         targets: {
           ZoneSubnets: { resourceType: 'aws:ec2:subnet', selectionMode: 'ALL', resourceArns: subnetArns },
+          ...(evacuate ? { ZonalShiftResources: { resourceType: 'aws:arc:zonal-shift-managed-resource', selectionMode: 'ALL', resourceArns: [evacuate.loadBalancerArn] } } : {}),
         },
         actions: {
           DisruptZone: {
@@ -311,10 +326,22 @@ export class ChaosExperiments extends Construct {
             parameters: { scope: 'all', duration: isoDuration(zoneOutageMinutes) },
             targets: { Subnets: 'ZoneSubnets' },
           },
+          ...(evacuate
+            ? {
+                NoticeZoneLoss: { actionId: 'aws:fis:wait', description: 'A minute for a person or zonal autoshift to notice the zone is gone', parameters: { duration: 'PT1M' }, targets: {} },
+                EvacuateZone: {
+                  actionId: 'aws:arc:start-zonal-autoshift',
+                  description: `Shift the load balancer's traffic away from ${props.zone.availabilityZone} for the rest of the outage`,
+                  parameters: { availabilityZoneIdentifier: props.zone.availabilityZone, managedResourceTypes: 'ALB', zonalAutoshiftStatus: 'ANY', duration: isoDuration(zoneOutageMinutes - 1) },
+                  targets: { ManagedResources: 'ZonalShiftResources' },
+                  startAfter: ['NoticeZoneLoss'],
+                },
+              }
+            : {}),
         },
         // disrupt-connectivity swaps each subnet onto a temporary deny-all network ACL tagged managedByFIS, then restores it.
         wildcardReason:
-          'the temporary network ACL does not exist before the experiment, so ACL actions name network-acl/* and are conditioned on the managedByFIS tag; ec2:Describe* and GetManagedPrefixListEntries have no resource-level permissions',
+          'the temporary network ACL does not exist before the experiment, so ACL actions name network-acl/* and are conditioned on the managedByFIS tag; ec2:Describe*, GetManagedPrefixListEntries, arc-zonal-shift:ListManagedResources, autoscaling:DescribeTags and tag:GetResources have no resource-level permissions',
         permissions: [
           new iam.PolicyStatement({
             sid: 'CreateTemporaryAcl',
@@ -349,6 +376,22 @@ export class ChaosExperiments extends Construct {
             actions: ['ec2:DescribeNetworkAcls', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs', 'ec2:DescribeManagedPrefixLists', 'ec2:GetManagedPrefixListEntries'],
             resources: ['*'],
           }),
+          // The permissions the FIS reference lists for aws:arc:start-zonal-autoshift: the shift itself on this load
+          // balancer only; finding the managed resources has no resource-level permission.
+          ...(evacuate
+            ? [
+                new iam.PolicyStatement({
+                  sid: 'ShiftZoneTraffic',
+                  actions: ['arc-zonal-shift:StartZonalShift', 'arc-zonal-shift:UpdateZonalShift', 'arc-zonal-shift:CancelZonalShift', 'arc-zonal-shift:GetManagedResource'],
+                  resources: [evacuate.loadBalancerArn],
+                }),
+                new iam.PolicyStatement({
+                  sid: 'FindZonalShiftResources',
+                  actions: ['arc-zonal-shift:ListManagedResources', 'autoscaling:DescribeTags', 'tag:GetResources'],
+                  resources: ['*'],
+                }),
+              ]
+            : []),
         ],
       });
     }

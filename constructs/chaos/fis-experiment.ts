@@ -44,8 +44,11 @@ export interface FisAction {
   readonly description: string;
   /** Action parameters. @default - none */
   readonly parameters?: Record<string, string>;
-  /** Map of the action's target key (for example `Tasks`) to a target name of the experiment. */
+  /** Map of the action's target key (for example `Tasks`) to a target name of the experiment; `{}` for an action
+   *  without targets, such as `aws:fis:wait`. */
   readonly targets: Record<string, string>;
+  /** Actions of the experiment that must finish before this one starts. @default - starts with the experiment */
+  readonly startAfter?: string[];
 }
 
 export interface FisExperimentProps {
@@ -103,6 +106,11 @@ export class FisExperiment extends Construct {
           throw new Error(`actions.${name}.targets.${key} names target "${target}", which is not one of: ${Object.keys(props.targets).join(', ')}`);
         }
       }
+      for (const before of action.startAfter ?? []) {
+        if (before === name || !props.actions[before]) {
+          throw new Error(`actions.${name}.startAfter names "${before}", which is not another action of this experiment (actions: ${Object.keys(props.actions).join(', ')})`);
+        }
+      }
     }
 
     const stack = Stack.of(this);
@@ -149,7 +157,13 @@ export class FisExperiment extends Construct {
       actions: Object.fromEntries(
         Object.entries(props.actions).map(([name, a]) => [
           name,
-          { actionId: a.actionId, description: a.description, parameters: a.parameters, targets: a.targets },
+          {
+            actionId: a.actionId,
+            description: a.description,
+            parameters: a.parameters,
+            targets: Object.keys(a.targets).length > 0 ? a.targets : undefined,
+            startAfter: a.startAfter,
+          },
         ]),
       ),
       logConfiguration: {

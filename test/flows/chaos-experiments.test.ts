@@ -22,7 +22,7 @@ interface FisTarget {
 }
 interface FisTemplate {
   readonly RoleArn: { 'Fn::GetAtt': [string, string] };
-  readonly Actions: Record<string, { ActionId: string; Targets: Record<string, string> }>;
+  readonly Actions: Record<string, { ActionId: string; Targets?: Record<string, string>; StartAfter?: string[] }>;
   readonly Targets: Record<string, FisTarget>;
   readonly LogConfiguration?: unknown;
 }
@@ -79,6 +79,15 @@ function requestsOf(world: PolicyWorld, actionId: string, target: FisTarget): Re
         { action: 'ec2:DeleteNetworkAcl', resource: fisAcl, context: fisTagged },
       ];
     }
+    case 'aws:arc:start-zonal-autoshift':
+      // FIS actions reference, "Recovery action": FIS finds the managed resources, then starts, extends and ends the
+      // shift with StartZonalShift, UpdateZonalShift and CancelZonalShift (expiresIn 1 min, renewed).
+      return [
+        ...['arc-zonal-shift:ListManagedResources', 'autoscaling:DescribeTags', 'tag:GetResources'].map((action) => ({ action, resource: '*' })),
+        ...targetArns(world, target).flatMap((lb) =>
+          ['arc-zonal-shift:GetManagedResource', 'arc-zonal-shift:StartZonalShift', 'arc-zonal-shift:UpdateZonalShift', 'arc-zonal-shift:CancelZonalShift'].map((action) => ({ action, resource: lb })),
+        ),
+      ];
     default:
       throw new Error(`add the permissions of ${actionId} (FIS actions reference) to chaos-experiments.test.ts`);
   }
@@ -131,7 +140,7 @@ describe('flow: FIS experiment roles act on their targets', () => {
     const template = templateRunAs(world, role!);
     const actions = Object.values(template.Actions).filter((a) => a.ActionId === actionId);
     expect(actions.length, `${role}'s template runs ${actionId}`).toBeGreaterThan(0);
-    const requests = actions.flatMap((a) => Object.values(a.Targets).flatMap((t) => requestsOf(world, actionId, template.Targets[t]!)));
+    const requests = actions.flatMap((a) => Object.values(a.Targets ?? {}).flatMap((t) => requestsOf(world, actionId, template.Targets[t]!)));
     expect([...new Set(requests.map((r) => r.action))].sort(), `row ${row.id} lists the actions ${actionId} needs`).toEqual([...row.actions].sort());
     const roleId = world.idOf(role!);
     return Promise.all(requests.map((r) => asRole(world, roleId, r)));
@@ -173,6 +182,21 @@ describe('flow: FIS experiment roles act on their targets', () => {
     expect(otherZone).toHaveLength(1);
     const subnets = [arnIn(instance, `ec2:subnet/${instance.ref(otherZone[0]!)}`), arnIn(instance, 'ec2:subnet/subnet-0f0e1e2f3a4b5c6d7')];
     return Promise.all(subnets.map((resource) => asRole(instance, role, { action: 'ec2:ReplaceNetworkAclAssociation', resource })));
+  });
+
+  flow('fis-evacuate-zone', async (row) => {
+    // The shift acts on the service's own load balancer, a minute after the cut begins.
+    const template = templateRunAs(instance, row.who[0]!);
+    const shift = Object.values(template.Actions).find((a) => a.ActionId === 'aws:arc:start-zonal-autoshift')!;
+    expect(shift.StartAfter).toEqual(['NoticeZoneLoss']);
+    expect(targetArns(instance, template.Targets[shift.Targets!.ManagedResources!]!)).toEqual([String(instance.resolve({ Ref: instance.idOf('ServiceLoadBalancer') }))]);
+    return proveActions(row, instance, 'aws:arc:start-zonal-autoshift');
+  });
+
+  flow('fis-evacuate-other-load-balancer', async (row) => {
+    const role = roleRunning(instance, 'aws:arc:start-zonal-autoshift');
+    const other = arnIn(instance, 'elasticloadbalancing:loadbalancer/app/other-service/0123456789abcdef');
+    return Promise.all(row.actions.map((action) => asRole(instance, role, { action, resource: other })));
   });
 
   flow('fis-acl-not-fis', async () => {

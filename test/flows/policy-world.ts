@@ -107,7 +107,9 @@ export class PolicyWorld {
         return `https://sqs.${this.region}.amazonaws.com/${this.account}/${name}`;
       case 'AWS::KMS::Key':
         return `key-${name}`;
-      // Ref of an ELBv2 target group, listener or listener rule is its ARN.
+      // Ref of an ELBv2 load balancer, target group, listener or listener rule is its ARN.
+      case 'AWS::ElasticLoadBalancingV2::LoadBalancer':
+        return `arn:aws:elasticloadbalancing:${this.region}:${this.account}:loadbalancer/app/${name}/0123456789abcdef`;
       case 'AWS::ElasticLoadBalancingV2::TargetGroup':
         return `arn:aws:elasticloadbalancing:${this.region}:${this.account}:targetgroup/${name}/0123456789abcdef`;
       case 'AWS::ElasticLoadBalancingV2::Listener':

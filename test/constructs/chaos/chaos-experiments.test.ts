@@ -10,7 +10,7 @@ import { newApp, newStack } from '../../support/synth';
 const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
 const DB_ARN = 'arn:aws:rds:us-east-1:111111111111:db:orders';
 
-function build(overrides: Partial<ChaosExperimentsProps> = {}, app: App = newApp()) {
+function build(overrides: Partial<ChaosExperimentsProps> = {}, app: App = newApp(), options: { evacuate?: boolean } = {}) {
   const stack = newStack(app);
   const network = new MultiAzNetwork(stack, 'Network', { availabilityZones: ZONES });
   const service = new ResilientFargateService(stack, 'Service', {
@@ -28,7 +28,7 @@ function build(overrides: Partial<ChaosExperimentsProps> = {}, app: App = newApp
     stopConditionAlarms: [pageAlarm],
     service: service.service,
     database: { instanceArn: DB_ARN },
-    zone: { availabilityZone: ZONES[0], subnets: zoneSubnets, vpc: network.vpc },
+    zone: { availabilityZone: ZONES[0], subnets: zoneSubnets, vpc: network.vpc, ...(options.evacuate ? { evacuate: service.loadBalancer } : {}) },
     // Scheduled and with the hypotheses of the reference app (lib/primary-stack.ts); the construct's own defaults differ.
     schedule: { enabled: true },
     hypotheses: {
@@ -276,6 +276,37 @@ describe('ChaosExperiments variants', () => {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     build({}, app);
     expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe('ChaosExperiments zone loss with evacuation', () => {
+  it('a minute into the outage shifts the load balancer away from the zone until the outage ends', () => {
+    const { template, stack, service } = build({ zoneOutageMinutes: 10 }, newApp(), { evacuate: true });
+    const azLoss = experimentWith(template, 'aws:arc:start-zonal-autoshift');
+    const actions = azLoss.Properties.Actions;
+    expect(actions.NoticeZoneLoss).toMatchObject({ ActionId: 'aws:fis:wait', Parameters: { duration: 'PT1M' } });
+    expect(actions.NoticeZoneLoss.Targets).toBeUndefined();
+    expect(actions.EvacuateZone).toMatchObject({
+      StartAfter: ['NoticeZoneLoss'],
+      Parameters: { availabilityZoneIdentifier: ZONES[0], managedResourceTypes: 'ALB', zonalAutoshiftStatus: 'ANY', duration: 'PT9M' },
+      Targets: { ManagedResources: 'ZonalShiftResources' },
+    });
+    expect(actions.DisruptZone.Parameters.duration).toBe('PT10M');
+    expect(azLoss.Properties.Targets.ZonalShiftResources).toEqual({
+      ResourceType: 'aws:arc:zonal-shift-managed-resource',
+      SelectionMode: 'ALL',
+      ResourceArns: [stack.resolve(service.loadBalancer.loadBalancerArn)],
+    });
+  });
+
+  it('without a load balancer to evacuate, the drill is the outage only', () => {
+    const { template } = build();
+    const templates = Object.values(template.findResources('AWS::FIS::ExperimentTemplate'));
+    expect(JSON.stringify(templates)).not.toContain('aws:arc:start-zonal-autoshift');
+  });
+
+  it('refuses to evacuate in a 1-minute outage, which leaves no time to notice and shift', () => {
+    expect(() => build({ zoneOutageMinutes: 1 }, newApp(), { evacuate: true })).toThrow(/zone.evacuate needs zoneOutageMinutes of at least 2 .* got 1/);
   });
 });
 
