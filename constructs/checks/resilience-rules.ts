@@ -12,10 +12,12 @@ import { databaseBackupRetention, MIN_BACKUP_RETENTION_DAYS } from './rules/data
 import { databaseCrossRegionBackup } from './rules/database-cross-region-backup';
 import { databaseMultiAz } from './rules/database-multi-az';
 import { fisStopCondition } from './rules/fis-stop-condition';
+import { loadBalancerAutoshift } from './rules/load-balancer-autoshift';
 import { loadBalancerInTwoZones } from './rules/load-balancer-zones';
 import { logGroupRetention } from './rules/log-group-retention';
 import { natGatewayPerZone } from './rules/nat-gateway-per-zone';
 import { serviceAlarms } from './rules/service-alarms';
+import { serviceDeploymentBake } from './rules/service-deployment-bake';
 import { serviceDeploymentRollback } from './rules/service-deployment-rollback';
 import { serviceMinimumHealthy } from './rules/service-minimum-healthy';
 import { serviceTasksPerZone } from './rules/service-tasks-per-zone';
@@ -64,6 +66,19 @@ export const RESILIENCE_RULES: readonly ResilienceRule[] = [
     evaluate: serviceDeploymentRollback,
   },
   {
+    id: 'ServiceDeploymentBake',
+    severity: 'info',
+    resourceTypes: [ECS_SERVICE],
+    info: 'A new version of the ECS service takes all traffic without a bake time.',
+    explanation:
+      'A rolling deployment with no bake moves every request to the new version as soon as its tasks pass health checks, ' +
+      'and a version that passes health checks but serves errors is judged only afterwards, on all the traffic. A canary or ' +
+      'linear strategy gives it a share first, and a bake time keeps the old version ready for an instant rollback while ' +
+      'the deployment alarms watch.',
+    fix: 'Deploy with strategy CANARY or LINEAR and a step bake time, or set BakeTimeInMinutes, with deployment alarms and rollback (deployment in this library\'s ResilientFargateService).',
+    evaluate: serviceDeploymentBake,
+  },
+  {
     id: 'AutoScalingGroupZones',
     severity: 'error',
     resourceTypes: ['AWS::AutoScaling::AutoScalingGroup'],
@@ -104,6 +119,18 @@ export const RESILIENCE_RULES: readonly ResilienceRule[] = [
     explanation: 'The entry point is only as available as its zones: the ELB SLA is 99.99 % across two or more zones and 99.9 % in one.',
     fix: 'Place the load balancer in subnets of two or more zones (vpcSubnets selecting one public subnet per zone).',
     evaluate: loadBalancerInTwoZones,
+  },
+  {
+    id: 'LoadBalancerAutoshift',
+    severity: 'info',
+    resourceTypes: ['AWS::ElasticLoadBalancingV2::LoadBalancer'],
+    info: 'The load balancer does not move traffic out of an impaired Availability Zone by itself (no zonal autoshift).',
+    explanation:
+      'Most zone failures are gray: targets stay healthy enough to pass their checks while requests there fail or slow down, ' +
+      'so health checks never take the zone out. Zonal autoshift lets AWS shift traffic away when its telemetry sees a zone ' +
+      'impaired, and rehearses that weekly with practice runs judged by an alarm; a zonal shift alone waits for a person.',
+    fix: 'Enable zonal shift on the load balancer (attribute zonal_shift.config.enabled) and add an AWS::ARCZonalShift::ZonalAutoshiftConfiguration with ZonalAutoshiftStatus ENABLED and practice-run outcome alarms (ZonalAutoshift in this library).',
+    evaluate: loadBalancerAutoshift,
   },
   // ── Network ────────────────────────────────────────────────────────────────────────────────────
   {

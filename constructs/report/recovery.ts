@@ -15,6 +15,8 @@ import {
   CfnTemplate,
   clusterInstances,
   crossRegionCopies,
+  deploymentShape,
+  DeploymentShape,
   deregistrationDelaySeconds,
   get,
   healthCheckTiming,
@@ -31,6 +33,7 @@ import {
   str,
   Unresolved,
   zoneCount,
+  zoneEvacuation,
   zoneSpread,
 } from '../pure';
 import type { LoadedStack } from './load';
@@ -100,6 +103,8 @@ interface ServiceFacts {
   readonly maximumPercent: number;
   readonly circuitBreakerRollback: boolean;
   readonly alarmRollbackSeconds?: number;
+  /** How the new version reaches traffic (strategy, first share, bake times); undefined until deployment. */
+  readonly rollout?: DeploymentShape;
 }
 
 interface DatabaseFacts {
@@ -171,6 +176,7 @@ function serviceFacts(stack: LoadedStack): ServiceFacts[] {
         maximumPercent: typeof maximumPercent === 'number' ? maximumPercent : 200,
         circuitBreakerRollback: breaker,
         alarmRollbackSeconds: alarmRollback && alarmWindows.length > 0 ? Math.min(...alarmWindows) : undefined,
+        rollout: ((shape) => (shape instanceof Unresolved ? undefined : shape))(deploymentShape(service, template)),
       };
     });
 }
@@ -286,6 +292,13 @@ function lostZone(stacks: readonly LoadedStack[], services: ServiceFacts[], data
       if (!(spread instanceof Unresolved) && zoneCount(spread) < 2) {
         manual = true;
         notes.push(`load balancer ${id} is in one zone`);
+      }
+      if (lb.Type === 'AWS::ElasticLoadBalancingV2::LoadBalancer') {
+        const evacuation = zoneEvacuation(id, lb, stack.template);
+        // A gray failure (the zone impaired, its targets still passing checks) is not caught by health checks.
+        if (evacuation === 'autoshift') notes.push(`${id} has zonal autoshift: AWS moves its traffic out of an impaired zone even when the targets there still pass health checks (a gray failure), rehearsed weekly`);
+        else if (evacuation === 'zonal-shift') notes.push(`${id} has zonal shift without autoshift: a gray failure keeps getting traffic until a person starts a shift`);
+        else if (evacuation === 'none') notes.push(`${id} has neither zonal shift nor autoshift: a gray failure keeps getting traffic`);
       }
     }
     for (const [id, nat] of resourcesOfType(stack.template, 'AWS::EC2::NatGateway')) {
@@ -485,6 +498,7 @@ function badDeployment(s: ServiceFacts): RecoveryRow {
   const rollback = F.taskStartSeconds + (s.health ? s.health.intervalSeconds * s.health.healthyThreshold : 0) + s.deregistrationSeconds;
   const capacity =
     s.minimumHealthy >= 100 ? 'old tasks keep serving until new ones are healthy' : `old tasks may drop to ${s.minimumHealthy} % during the deployment`;
+  const exposure = rolloutExposure(s.rollout);
   if (!best) {
     return {
       failure: 'bad deployment',
@@ -493,7 +507,7 @@ function badDeployment(s: ServiceFacts): RecoveryRow {
       detectSeconds: null,
       recoverSeconds: null,
       rpoSeconds: 0,
-      notes: `No automatic rollback: a person must notice and redeploy the previous version; ${capacity}.`,
+      notes: `No automatic rollback: a person must notice and redeploy the previous version; ${capacity}; ${exposure}.`,
     };
   }
   return {
@@ -503,8 +517,18 @@ function badDeployment(s: ServiceFacts): RecoveryRow {
     detectSeconds: best.seconds,
     recoverSeconds: best.seconds + rollback,
     rpoSeconds: 0,
-    notes: `Detected by the ${best.how}; rollback starts the previous task definition and drains the new tasks (${s.deregistrationSeconds} s deregistration delay); ${capacity}.`,
+    notes: `Detected by the ${best.how}; rollback starts the previous task definition and drains the new tasks (${s.deregistrationSeconds} s deregistration delay); ${capacity}; ${exposure}.`,
   };
+}
+
+/** Which share of the traffic a bad version gets while it is being judged, from the deployment strategy. */
+function rolloutExposure(rollout: DeploymentShape | undefined): string {
+  if (!rollout) return 'the deployment strategy is not known until deployment';
+  const bake = rollout.bakeMinutes > 0 ? `, then ${rollout.bakeMinutes} min with the old version kept for an instant rollback` : ', with no bake time';
+  if (rollout.firstSharePercent < 100) {
+    return `${rollout.strategy.toLowerCase()}: a bad version first serves ${rollout.firstSharePercent} % of requests for ${rollout.firstShareBakeMinutes} min${bake}`;
+  }
+  return `${rollout.strategy.toLowerCase()}: a bad version serves all requests as soon as its tasks are healthy${bake}`;
 }
 
 function capitalise(text: string): string {

@@ -65,7 +65,7 @@ describe('ResilienceChecks', () => {
   it('adds one info summary, which can be turned off', () => {
     const { stack } = naiveStack();
     const summary = new ResilienceChecks().validateScope(stack).violations.find((v) => v.ruleName === 'Resilience-Summary');
-    expect(summary).toMatchObject({ severity: 'info', description: expect.stringMatching(/16 resilience rules checked \d+ resources: 3 errors, \d+ warnings, 1 infos/) });
+    expect(summary).toMatchObject({ severity: 'info', description: expect.stringMatching(/18 resilience rules checked \d+ resources: 3 errors, \d+ warnings, 3 infos/) });
     expect(ruleNames(new ResilienceChecks(undefined, { summary: false }).validateScope(stack))).not.toContain('Resilience-Summary');
   });
 

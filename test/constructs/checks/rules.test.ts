@@ -110,6 +110,27 @@ describe('Resilience-ServiceDeploymentRollback', () => {
   });
 });
 
+describe('Resilience-ServiceDeploymentBake', () => {
+  const deploying = (extra: Record<string, unknown>) =>
+    service({ DeploymentConfiguration: { MinimumHealthyPercent: 100, MaximumPercent: 200, DeploymentCircuitBreaker: { Enable: true, Rollback: true }, ...extra } });
+  it('Compliance: a canary share that bakes, a linear step that bakes, or a bake time after a rolling shift', () => {
+    expectStatus(judge('ServiceDeploymentBake', { Service: deploying({ Strategy: 'CANARY', CanaryConfiguration: { CanaryPercent: 10, CanaryBakeTimeInMinutes: 5 } }) }, 'Service'), 'compliant');
+    expectStatus(judge('ServiceDeploymentBake', { Service: deploying({ Strategy: 'LINEAR', LinearConfiguration: { StepPercent: 25, StepBakeTimeInMinutes: 2 } }) }, 'Service'), 'compliant');
+    expectStatus(judge('ServiceDeploymentBake', { Service: deploying({ Strategy: 'BLUE_GREEN', BakeTimeInMinutes: 10 }) }, 'Service'), 'compliant');
+  });
+  it('Noncompliance 1: a rolling deployment (no Strategy) without bake time', () => {
+    const outcome = judge('ServiceDeploymentBake', { Service: deploying({}) }, 'Service');
+    expectStatus(outcome, 'non-compliant');
+    expect(outcome).toMatchObject({ detail: expect.stringMatching(/deploys ROLLING with no bake time/) });
+  });
+  it('Noncompliance 2: a canary whose share does not bake, and no bake time after', () => {
+    expectStatus(judge('ServiceDeploymentBake', { Service: deploying({ Strategy: 'CANARY', CanaryConfiguration: { CanaryPercent: 10, CanaryBakeTimeInMinutes: 0 } }) }, 'Service'), 'non-compliant');
+  });
+  it('reports a strategy only deploy time knows as unknown', () => {
+    expectStatus(judge('ServiceDeploymentBake', { Service: deploying({ Strategy: { Ref: 'Strategy' } }) }, 'Service'), 'unknown');
+  });
+});
+
 describe('Resilience-AutoScalingGroupZones', () => {
   const group = (properties: Record<string, unknown>): Resources => ({
     ...network(),
@@ -175,6 +196,33 @@ describe('Resilience-LoadBalancerZones', () => {
   });
   it('Noncompliance 3: a Classic Load Balancer in one zone', () => {
     expectStatus(judge('LoadBalancerZones', { C: { Type: 'AWS::ElasticLoadBalancing::LoadBalancer', Properties: { AvailabilityZones: ['us-east-1a'] } } }, 'C'), 'non-compliant');
+  });
+});
+
+describe('Resilience-LoadBalancerAutoshift', () => {
+  const alb = (zonalShift?: string): CfnResource => ({
+    Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer',
+    Properties: { Type: 'application', ...(zonalShift ? { LoadBalancerAttributes: [{ Key: 'zonal_shift.config.enabled', Value: zonalShift }] } : {}) },
+  });
+  const autoshift = (status: string): CfnResource => ({
+    Type: 'AWS::ARCZonalShift::ZonalAutoshiftConfiguration',
+    Properties: { ResourceIdentifier: { Ref: 'Lb' }, ZonalAutoshiftStatus: status },
+  });
+  it('Compliance: zonal shift on and an autoshift configuration ENABLED for this load balancer', () => {
+    expectStatus(judge('LoadBalancerAutoshift', { Lb: alb('true'), Autoshift: autoshift('ENABLED') }, 'Lb'), 'compliant');
+  });
+  it('Noncompliance 1: zonal shift without autoshift (a person must start the shift)', () => {
+    const outcome = judge('LoadBalancerAutoshift', { Lb: alb('true') }, 'Lb');
+    expectStatus(outcome, 'non-compliant');
+    expect(outcome).toMatchObject({ detail: expect.stringMatching(/zonal shift is enabled but zonal autoshift is not/) });
+  });
+  it('Noncompliance 2: neither, or an autoshift configuration for another load balancer, or DISABLED', () => {
+    expect(judge('LoadBalancerAutoshift', { Lb: alb() }, 'Lb')).toMatchObject({ status: 'non-compliant', detail: expect.stringMatching(/neither zonal shift nor zonal autoshift/) });
+    expectStatus(judge('LoadBalancerAutoshift', { Lb: alb('true'), Other: alb('true'), Autoshift: { ...autoshift('ENABLED'), Properties: { ResourceIdentifier: { Ref: 'Other' }, ZonalAutoshiftStatus: 'ENABLED' } } }, 'Lb'), 'non-compliant');
+    expectStatus(judge('LoadBalancerAutoshift', { Lb: alb('true'), Autoshift: autoshift('DISABLED') }, 'Lb'), 'non-compliant');
+  });
+  it('does not apply to a Gateway Load Balancer', () => {
+    expectStatus(judge('LoadBalancerAutoshift', { Lb: { Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer', Properties: { Type: 'gateway' } } }, 'Lb'), 'not-applicable');
   });
 });
 

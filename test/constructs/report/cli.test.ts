@@ -90,7 +90,7 @@ describe('the ha-resilience bin', () => {
     const result = bin('report', naive);
     expect(result.status).toBe(1);
     expect(result.stderr).toEqual([]);
-    expect(result.stdout).toMatch(/^# Resilience report\n\nSource: `.*naive\.out`: Stack \(eu-west-1\)\. 16 rules checked \d+ resources: \*\*[1-9]\d* errors/);
+    expect(result.stdout).toMatch(/^# Resilience report\n\nSource: `.*naive\.out`: Stack \(eu-west-1\)\. 18 rules checked \d+ resources: \*\*[1-9]\d* errors/);
     for (const rule of ['ServiceTasksPerZone', 'ServiceDeploymentRollback', 'NatGatewayPerZone', 'TargetGroupHealthCheck']) {
       expect(result.stdout).toMatch(new RegExp(`\\| (error|warning) \\| Resilience-${rule} \\| Stack \\|`));
     }

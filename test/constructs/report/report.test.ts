@@ -45,7 +45,9 @@ describe('report on the single-AZ fixture', () => {
       'warning Resilience-ServiceMinimumHealthy Service',
       'warning Resilience-TargetGroupDeregistrationDelay TargetGroup',
       'warning Resilience-TargetGroupHealthCheck TargetGroup',
+      'info Resilience-LoadBalancerAutoshift LoadBalancer',
       'info Resilience-LogGroupRetention Logs',
+      'info Resilience-ServiceDeploymentBake Service',
     ]);
     expect(report.findings[0]).toMatchObject({ stack: 'single-az', message: expect.stringMatching(/single-AZ.*Fix: Set multiAz: true/) });
     expect(exitCodeOf(report)).toBe(1);
@@ -72,12 +74,15 @@ describe('report on the single-AZ fixture', () => {
     expect(rows['failed database instance']).toMatchObject({ recoverSeconds: 1800, rpoSeconds: 300 });
     expect(rows['lost region']).toMatchObject({ detectSeconds: null, recoverSeconds: null, rpoSeconds: null });
     expect(rows['bad deployment']).toMatchObject({ detectSeconds: null, recoverSeconds: null });
+    // The same readings as the rules ServiceDeploymentBake and LoadBalancerAutoshift.
+    expect(rows['bad deployment']!.notes).toMatch(/rolling: a bad version serves all requests as soon as its tasks are healthy, with no bake time/);
+    expect(rows['lost Availability Zone']!.notes).toMatch(/LoadBalancer has neither zonal shift nor autoshift: a gray failure keeps getting traffic/);
   });
 
   it('renders Markdown with findings, availability, recovery and error budget sections', () => {
     const markdown = renderMarkdown(report);
     for (const heading of ['# Resilience report', '## Findings', '## Availability', '## Recovery', '## Error budget']) expect(markdown).toContain(heading);
-    expect(markdown).toContain('**6 errors, 8 warnings, 1 infos**');
+    expect(markdown).toContain('**6 errors, 8 warnings, 3 infos**');
     expect(markdown).toContain('Composite estimate: **98.80 %** (1.92 nines), about **523.6 minutes of downtime a month**');
     expect(markdown).toMatch(/\| crashed task \| Service \| 60 s \| 5 min \| none \|/);
     expect(markdown).toMatch(/\| 99.90 % \| 43.8 min \| 8.76 h \|/);
