@@ -1,24 +1,12 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, HaApp } from '../../lib/app';
+import type { HaApp } from '../../lib/app';
 import { DrSiteStack } from '../../lib/dr-site-stack';
 import { PrimaryStack } from '../../lib/primary-stack';
 import { buildReport, loadInput } from '@ha-reference/constructs/report';
-import { newApp } from '../support/synth';
+import { synthApp } from '../support/synth';
 
-/** Builds and synthesises the whole app as `cdk synth` does; records a synth error instead of throwing it. */
-function synthApp(overrides: Record<string, unknown> = {}): { app: App; built: HaApp; synthError: unknown } {
-  const app = newApp(overrides);
-  const built = buildApp(app);
-  let synthError: unknown;
-  try {
-    app.synth();
-  } catch (err) {
-    synthError = err;
-  }
-  return { app, built, synthError };
-}
 
 const primaryOutput = (name: string) => ({ 'Fn::GetStackOutput': { StackName: 'HaPrimary', Region: 'us-east-1', OutputName: name } });
 

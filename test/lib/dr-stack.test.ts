@@ -3,22 +3,10 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, HaApp } from '../../lib/app';
 import { DrStack } from '../../lib/dr-stack';
-import { newApp } from '../support/synth';
+import { newApp, synthApp } from '../support/synth';
 
 const GET_DR_OUTPUT = (output: string) => ({ 'Fn::GetStackOutput': { StackName: 'HaDr', Region: 'us-west-2', OutputName: output } });
 
-/** Builds and synthesises the whole app as `cdk synth` does; records a synth error instead of throwing it. */
-function synthApp(overrides: Record<string, unknown> = {}): { app: App; built: HaApp; synthError: unknown } {
-  const app = newApp(overrides);
-  const built = buildApp(app);
-  let synthError: unknown;
-  try {
-    app.synth();
-  } catch (err) {
-    synthError = err;
-  }
-  return { app, built, synthError };
-}
 
 describe('DrStack (default config)', () => {
   let built: HaApp;

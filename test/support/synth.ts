@@ -2,6 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Template } from 'aws-cdk-lib/assertions';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { buildApp, type HaApp } from '../../lib/app';
 
 /** The feature flags and the `ha` defaults exactly as cdk.json gives them to `cdk synth`. */
 export function cdkJsonContext(): Record<string, unknown> {
@@ -20,3 +21,16 @@ export function newStack(app: App = newApp(), id = 'Test'): Stack {
 }
 
 export { Annotations, Template };
+
+/** Builds and synthesises the whole reference app as `cdk synth` does; records a synth error instead of throwing it. */
+export function synthApp(overrides: Record<string, unknown> = {}): { app: App; built: HaApp; synthError: unknown } {
+  const app = newApp(overrides);
+  const built = buildApp(app);
+  let synthError: unknown;
+  try {
+    app.synth();
+  } catch (err) {
+    synthError = err;
+  }
+  return { app, built, synthError };
+}
