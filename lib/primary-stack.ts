@@ -117,14 +117,6 @@ export class PrimaryStack extends Stack {
       validationWindow: Duration.hours(config.backup.restoreTestValidationWindowHours),
     });
 
-    if (config.dr.strategy !== 'backup-restore') {
-      // Only for a standby site, so the backup-restore template stays as it was.
-      new CfnOutput(this, PrimaryStack.DATABASE_ARN_OUTPUT, {
-        value: this.database.resourceArn,
-        description: 'ARN of the primary DB instance: source of the cross-region read replica (HaDrSite)',
-      });
-    }
-
     if (!dr) {
       Annotations.of(this).addWarningV2(
         'ha:noDisasterRecovery',
@@ -203,13 +195,6 @@ export class PrimaryStack extends Stack {
     });
 
     // Page on fast error-budget burn; the fast windows are also the deployment alarms, so a bad deploy rolls itself back.
-    if (config.dr.strategy !== 'backup-restore') {
-      new CfnOutput(this, PrimaryStack.LOAD_BALANCER_DNS_OUTPUT, {
-        value: this.service.loadBalancer.loadBalancerDnsName,
-        description: 'DNS name of the primary load balancer: probed by the canary in the DR region (HaDrSite)',
-      });
-    }
-
     this.slo = new SloAlarms(this, 'Slo', {
       loadBalancer: this.service.loadBalancer,
       targetGroup: this.service.targetGroup,
@@ -313,6 +298,19 @@ export class PrimaryStack extends Stack {
       blockedDates: config.zonalShift.blockedDates,
       autoshift: config.zonalShift.autoshift,
     });
+
+    // What the standby site in the DR region reads (Fn::GetStackOutput); only with one, so the backup-restore
+    // template stays as it was.
+    if (config.dr.strategy !== 'backup-restore') {
+      new CfnOutput(this, PrimaryStack.DATABASE_ARN_OUTPUT, {
+        value: this.database.resourceArn,
+        description: 'ARN of the primary DB instance: source of the cross-region read replica (HaDrSite)',
+      });
+      new CfnOutput(this, PrimaryStack.LOAD_BALANCER_DNS_OUTPUT, {
+        value: this.service.loadBalancer.loadBalancerDnsName,
+        description: 'DNS name of the primary load balancer: probed by the canary in the DR region (HaDrSite)',
+      });
+    }
   }
 }
 
