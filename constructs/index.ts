@@ -11,9 +11,10 @@ export { MultiAzNetwork, type MultiAzNetworkProps } from './network/multi-az-net
 export { ContainerUser, ResilientFargateService, type ResilientFargateServiceProps, type TargetHealthCheckOptions, type DeploymentOptions } from './service/resilient-fargate-service';
 
 // Database and backups
-export { MultiAzDatabase, MultiAzDeployment, type MultiAzDatabaseProps, type BackupReplicationOptions } from './database/multi-az-database';
+export { MultiAzDatabase, MultiAzDeployment, type MultiAzDatabaseProps, type BackupReplicationOptions, type SecretReplicaOptions } from './database/multi-az-database';
 export { DatabaseBackupPlan, BackupJobKind, type DatabaseBackupPlanProps, type BackupCopyTarget } from './database/database-backup-plan';
 export { DatabaseRestoreTesting, type DatabaseRestoreTestingProps } from './database/database-restore-testing';
+export { CrossRegionReplica, type CrossRegionReplicaProps } from './database/cross-region-replica';
 export { DrBackupVault, type DrBackupVaultProps, type DrVaultLockOptions } from './database/dr-backup-vault';
 
 // SLOs and alarms

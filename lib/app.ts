@@ -43,10 +43,14 @@ export function buildApp(app: App): HaApp {
   // The standby site deploys last: its replica's source is the primary database (docs/disaster-recovery.md).
   const drSite = new DrSiteStack(app, 'HaDrSite', {
     env: { account, region: config.drRegion },
-    description: `High-availability reference: ${config.dr.strategy} site (network, read replica, canary on the primary) in the disaster-recovery region`,
+    description: `High-availability reference: ${config.dr.strategy} site (network, read replica, standby service, canary on the primary) in the disaster-recovery region`,
     config,
     disasterRecovery: dr.targets,
-    primary: primarySource(primary.stackName, primary.region, PrimaryStack.DATABASE_ARN_OUTPUT, PrimaryStack.LOAD_BALANCER_DNS_OUTPUT),
+    primary: primarySource(primary.stackName, primary.region, {
+      database: PrimaryStack.DATABASE_ARN_OUTPUT,
+      databaseSecret: PrimaryStack.DATABASE_SECRET_ARN_OUTPUT,
+      loadBalancer: PrimaryStack.LOAD_BALANCER_DNS_OUTPUT,
+    }),
   });
   drSite.addStackDependency(primary, 'reads the primary database ARN with Fn::GetStackOutput');
   drSite.addStackDependency(dr, 'reads the DR key ARN with Fn::GetStackOutput');

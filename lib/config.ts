@@ -131,6 +131,11 @@ export interface DrConfig {
    * @default - none
    */
   readonly certificateArn?: string;
+  /**
+   * Availability Zones of the DR site (pilot light, warm standby), given explicitly so synthesis needs no lookup.
+   * @default - `a`, `b` and `c` of drRegion
+   */
+  readonly availabilityZones: readonly string[];
   /** Days RDS keeps the automated backups it replicates into the DR region (point-in-time restore there). @default 7 */
   readonly replicatedBackupRetentionDays: number;
   /** AWS Backup Vault Lock on the DR vault (WORM copies). @default - no lock */
@@ -343,6 +348,9 @@ export function parseConfig(input: unknown): HaConfig {
   const backup = parseBackup(section(raw, 'backup'));
   const dr = parseDr(section(raw, 'dr'), backup, database, primaryRegion, drRegion, certificateArn);
   const dns = parseDns(raw.dns);
+  if (dns && dr.strategy === 'backup-restore') {
+    throw new ConfigError('dns needs dr.strategy "pilot-light" or "warm-standby": the SECONDARY failover record points at the DR load balancer, which backup-restore does not run');
+  }
 
   const slo = parseSlo(section(raw, 'slo'));
   const chaos = parseChaos(section(raw, 'chaos'), availabilityZones);
@@ -489,7 +497,7 @@ const KNOWN_KEYS: KeyTree = {
   },
   backup: { scheduleExpression: true, retentionDays: true, copyRetentionDays: true, restoreTestScheduleExpression: true, restoreTestValidationWindowHours: true },
   dns: { hostedZoneId: true, zoneName: true, recordName: true },
-  dr: { strategy: true, replicaInstanceClass: true, certificateArn: true, replicatedBackupRetentionDays: true, vaultLock: { minRetentionDays: true, maxRetentionDays: true, changeableForDays: true } },
+  dr: { strategy: true, replicaInstanceClass: true, certificateArn: true, availabilityZones: true, replicatedBackupRetentionDays: true, vaultLock: { minRetentionDays: true, maxRetentionDays: true, changeableForDays: true } },
   // parseSlo and parseChaos check their own keys (the SLO and experiment names), with messages of their own.
   slo: true,
   chaos: { schedule: true, scheduledExperiments: true, timeZone: true, cron: true, zoneOutageMinutes: true, zone: true },
@@ -652,10 +660,7 @@ function parseDns(value: unknown): DnsConfig | undefined {
   if (!DOMAIN_PATTERN.test(recordName) || !(recordName === zoneName || recordName.endsWith(`.${zoneName}`))) {
     throw new ConfigError(`dns.recordName must be a domain name inside dns.zoneName "${zoneName}" such as "api.${zoneName}", got ${show(recordName)}`);
   }
-  // Partial: the failover records need a DR load balancer (warm standby), which is not built yet.
-  throw new ConfigError(
-    `dns is not built yet: Route 53 failover records need the warm-standby load balancer in drRegion (docs/disaster-recovery.md, "Strategies"); remove dns (the fields ${show({ hostedZoneId, zoneName, recordName })} are valid)`,
-  );
+  return { hostedZoneId, zoneName, recordName };
 }
 
 function parseDr(
@@ -671,13 +676,6 @@ function parseDr(
   if (!DR_STRATEGIES.includes(strategy as DrStrategy)) {
     const closest = closestKey(strategy, DR_STRATEGIES);
     throw new ConfigError(`dr.strategy must be one of ${DR_STRATEGIES.map((s) => `"${s}"`).join(', ')}, got ${show(strategy)}${closest ? ` (did you mean "${closest}"?)` : ''}`);
-  }
-  if (strategy === 'warm-standby') {
-    // Partial (docs/disaster-recovery.md, "Strategies"): the DR service needs database credentials that live in the
-    // DR region, and the primary's RDS-managed secret lives (and rotates) in the primary region only.
-    throw new ConfigError(
-      'dr.strategy "warm-standby" is not built yet (the DR service needs database credentials held in the DR region, see docs/disaster-recovery.md); use "pilot-light" (network, read replica, canary) or "backup-restore"',
-    );
   }
   const replicaInstanceClass = str(raw, 'replicaInstanceClass', 'dr.replicaInstanceClass', database.instanceClass);
   if (instanceClassFamily(replicaInstanceClass) === undefined) {
@@ -696,10 +694,14 @@ function parseDr(
       throw new ConfigError(`dr.certificateArn must be in drRegion "${drRegion}" (a load balancer uses certificates of its own region), got one in "${match[1]}"`);
     }
   }
-  if (primaryCertificateArn !== undefined && certificateArn === undefined && strategy === 'warm-standby') {
-    throw new ConfigError(`dr.certificateArn is required when certificateArn is set and dr.strategy is "warm-standby": the DR load balancer needs a certificate in drRegion "${drRegion}" (the one in "${primaryRegion}" cannot be used there)`);
+  if (primaryCertificateArn !== undefined && certificateArn === undefined && strategy !== 'backup-restore') {
+    throw new ConfigError(`dr.certificateArn is required when certificateArn is set and dr.strategy is "${strategy}": the DR load balancer needs a certificate in drRegion "${drRegion}" (the one in "${primaryRegion}" cannot be used there)`);
   }
-  const base = { strategy: strategy as DrStrategy, replicaInstanceClass, certificateArn, replicatedBackupRetentionDays };
+  if (primaryCertificateArn === undefined && certificateArn !== undefined) {
+    throw new ConfigError('dr.certificateArn needs certificateArn too: the DR load balancer serves what the primary serves (HTTPS with both, HTTP with neither)');
+  }
+  const availabilityZones = parseAvailabilityZones(raw.availabilityZones, drRegion, 'dr.availabilityZones', 'drRegion');
+  const base = { strategy: strategy as DrStrategy, replicaInstanceClass, certificateArn, replicatedBackupRetentionDays, availabilityZones };
   if (raw.vaultLock === undefined || raw.vaultLock === null) return base;
   if (!isObject(raw.vaultLock)) throw new ConfigError(`dr.vaultLock must be an object, got ${show(raw.vaultLock)}`);
   const lock = raw.vaultLock;
@@ -718,20 +720,20 @@ function parseDr(
   return { ...base, vaultLock: { minRetentionDays, maxRetentionDays, changeableForDays } };
 }
 
-function parseAvailabilityZones(value: unknown, primaryRegion: string): string[] {
-  const zones = value ?? ['a', 'b', 'c'].map((suffix) => `${primaryRegion}${suffix}`);
+function parseAvailabilityZones(value: unknown, region: string, key = 'availabilityZones', regionKey = 'primaryRegion'): string[] {
+  const zones = value ?? ['a', 'b', 'c'].map((suffix) => `${region}${suffix}`);
   if (!Array.isArray(zones) || zones.some((z) => typeof z !== 'string')) {
-    throw new ConfigError(`availabilityZones must be a list of zone names, got ${show(zones)}`);
+    throw new ConfigError(`${key} must be a list of zone names, got ${show(zones)}`);
   }
   if (zones.length < 2) {
-    throw new ConfigError(`availabilityZones must list at least 2 zones (3 recommended) to survive the loss of one, got ${zones.length}: ${show(zones)}`);
+    throw new ConfigError(`${key} must list at least 2 zones (3 recommended) to survive the loss of one, got ${zones.length}: ${show(zones)}`);
   }
   const seen = new Set<string>();
   for (const zone of zones as string[]) {
-    if (seen.has(zone)) throw new ConfigError(`availabilityZones must not repeat a zone, got "${zone}" twice in ${show(zones)}`);
+    if (seen.has(zone)) throw new ConfigError(`${key} must not repeat a zone, got "${zone}" twice in ${show(zones)}`);
     seen.add(zone);
-    if (!new RegExp(`^${primaryRegion}[a-z]$`).test(zone)) {
-      throw new ConfigError(`availabilityZones must be zones of primaryRegion "${primaryRegion}" (such as "${primaryRegion}a"), got "${zone}"`);
+    if (!new RegExp(`^${region}[a-z]$`).test(zone)) {
+      throw new ConfigError(`${key} must be zones of ${regionKey} "${region}" (such as "${region}a"), got "${zone}"`);
     }
   }
   return zones as string[];

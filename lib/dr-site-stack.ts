@@ -1,15 +1,25 @@
 import { Annotations, CfnOutput, Duration, Fn, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as synthetics from 'aws-cdk-lib/aws-synthetics';
 import { Construct } from 'constructs';
-import { AlarmTopic, MultiAzNetwork } from '@ha-reference/constructs';
+import {
+  AlarmTopic,
+  CrossRegionReplica,
+  InfrastructureAlarms,
+  MultiAzNetwork,
+  ResilientFargateService,
+  ServiceDashboard,
+  SloAlarms,
+} from '@ha-reference/constructs';
+import { postgresMaxConnections } from '@ha-reference/constructs/pure';
 import { HEALTH_PATHS } from '../app/src/contract';
 import type { HaConfig } from './config';
 import type { DisasterRecoveryTargets } from './dr-stack';
+import { addService, addSloAlarms } from './service-tier';
 
 /** What the DR site needs from the primary stack: values read with Fn::GetStackOutput at deploy time. */
 export interface PrimarySource {
@@ -17,32 +27,44 @@ export interface PrimarySource {
   readonly region: string;
   /** ARN of the primary DB instance: the source of the cross-region read replica. */
   readonly databaseArn: string;
+  /** ARN of the primary's master secret: its replica in this region has the same ARN but for the region. */
+  readonly databaseSecretArn: string;
   /** DNS name of the primary load balancer: what the canary probes from this region. */
   readonly loadBalancerDnsName: string;
 }
 
 export interface DrSiteStackProps extends StackProps {
   readonly config: HaConfig;
-  /** The DR key (from the HaDr stack): encrypts the replica. */
+  /** The DR key (from the HaDr stack): encrypts the replica of the master secret. */
   readonly disasterRecovery: DisasterRecoveryTargets;
-  /** The primary database (from the HaPrimary stack). */
+  /** The primary database and load balancer (from the HaPrimary stack). */
   readonly primary: PrimarySource;
+  /**
+   * Image of the service.
+   * @default - built from app/Dockerfile by `cdk deploy`
+   */
+  readonly image?: ecs.ContainerImage;
 }
 
 /**
- * The standby site in the DR region for `dr.strategy` `pilot-light` and `warm-standby`: the network (the library's
- * MultiAzNetwork), a cross-region read replica of the primary PostgreSQL instance encrypted with the DR key, the
- * replica-lag alarm and a paging topic in this region (so the page survives the primary region).
+ * The standby site in the DR region for `dr.strategy` `pilot-light` and `warm-standby`: the network, a cross-region
+ * read replica of the primary database, the service behind its own load balancer pointed at the replica (0 tasks for
+ * pilot light; one per zone for warm standby, serving reads in read-only mode), its SLO alarms and dashboard, the
+ * replica-lag alarm, and a paging topic in this region (so the page survives the primary region). Wiring only: the
+ * logic lives in @ha-reference/constructs.
  *
- * Order: HaDr (key, vault) → HaPrimary (database) → HaDrSite (replica of that database). The replica's source ARN is
- * read from HaPrimary with Fn::GetStackOutput, so there are no exports and no cycle; see docs/disaster-recovery.md.
+ * Order: HaDr (key, vault) → HaPrimary (database, secret) → HaDrSite (replica of that database). The values from
+ * HaPrimary are read with Fn::GetStackOutput, so there are no exports and no cycle; see docs/disaster-recovery.md.
  */
 export class DrSiteStack extends Stack {
   public readonly network: MultiAzNetwork;
-  public readonly replica: rds.CfnDBInstance;
-  public readonly replicaSecurityGroup: ec2.SecurityGroup;
+  public readonly replica: CrossRegionReplica;
+  public readonly service: ResilientFargateService;
+  public readonly slo: SloAlarms;
+  /** Warm standby only: a pilot-light service has no task whose health could be watched. */
+  public readonly infrastructureAlarms?: InfrastructureAlarms;
+  public readonly dashboard: ServiceDashboard;
   public readonly alarmTopic: AlarmTopic;
-  public readonly replicaLagAlarm: cloudwatch.Alarm;
   public readonly canary: synthetics.Canary;
   public readonly canaryAlarm: cloudwatch.Alarm;
 
@@ -56,92 +78,79 @@ export class DrSiteStack extends Stack {
   constructor(scope: Construct, id: string, props: DrSiteStackProps) {
     super(scope, id, props);
     const { config, disasterRecovery: dr, primary } = props;
-    const zones = ['a', 'b', 'c'].map((suffix) => `${this.region}${suffix}`);
+    const zones = [...config.dr.availabilityZones];
 
     this.network = new MultiAzNetwork(this, 'Network', { availabilityZones: zones, natGateways: zones.length });
 
-    this.replicaSecurityGroup = new ec2.SecurityGroup(this, 'ReplicaSecurityGroup', {
+    this.replica = new CrossRegionReplica(this, 'Replica', {
       vpc: this.network.vpc,
-      description: 'Cross-region read replica: PostgreSQL from the DR service tasks only',
-      allowAllOutbound: false,
-    });
-    const subnetGroup = new rds.CfnDBSubnetGroup(this, 'ReplicaSubnetGroup', {
-      dbSubnetGroupDescription: 'Isolated subnets of the DR network for the cross-region read replica',
-      subnetIds: this.network.vpc.selectSubnets(this.network.dataSubnets).subnetIds,
+      vpcSubnets: this.network.dataSubnets,
+      sourceDatabaseArn: primary.databaseArn,
+      sourceRegion: primary.region,
+      port: config.database.port,
+      instanceClass: config.dr.replicaInstanceClass,
+      backupRetention: Duration.days(config.database.backupRetentionDays),
+      lagAlarmThreshold: Duration.seconds(DrSiteStack.REPLICA_LAG_ALARM_SECONDS),
     });
 
-    // A cross-region read replica of an encrypted instance: SourceDBInstanceIdentifier is the source's ARN and
-    // KmsKeyId a key in this region (RDS re-encrypts with it); CloudFormation presigns the request in SourceRegion.
-    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-sourcedbinstanceidentifier
-    // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.XRgn.html
-    // Engine, version, port, master user and database name come from the source; the replica is Multi-AZ so
-    // that, promoted, it is as available as the primary was.
-    this.replica = new rds.CfnDBInstance(this, 'Replica', {
-      sourceDbInstanceIdentifier: primary.databaseArn,
-      sourceRegion: primary.region,
-      dbInstanceClass: config.dr.replicaInstanceClass,
-      kmsKeyId: dr.replicationKeyArn,
-      multiAz: true,
-      dbSubnetGroupName: subnetGroup.ref,
-      vpcSecurityGroups: [this.replicaSecurityGroup.securityGroupId],
-      publiclyAccessible: false,
-      deletionProtection: true,
-      enableIamDatabaseAuthentication: true,
-      // PostgreSQL read replicas keep automated backups of their own (RDS PostgreSQL 14.1 and later), so a
-      // promoted replica has point-in-time restore from its first minute.
-      backupRetentionPeriod: config.database.backupRetentionDays,
-      copyTagsToSnapshot: true,
-      autoMinorVersionUpgrade: true,
-      enablePerformanceInsights: true,
-      performanceInsightsKmsKeyId: dr.replicationKeyArn,
-      enableCloudwatchLogsExports: ['postgresql', 'upgrade'],
+    // The replica of the primary's master secret: same name and suffix, this region (Secrets Manager keeps the ARN
+    // but for the region: https://docs.aws.amazon.com/secretsmanager/latest/userguide/replicate-secrets.html),
+    // encrypted with the DR key. A rotation in the primary region reaches it by itself.
+    const arn = (i: number) => Fn.select(i, Fn.split(':', primary.databaseSecretArn));
+    const secret = secretsmanager.Secret.fromSecretAttributes(this, 'DatabaseSecret', {
+      secretCompleteArn: Fn.join(':', [arn(0), arn(1), arn(2), this.region, arn(4), arn(5), arn(6)]),
+      encryptionKey: kms.Key.fromKeyArn(this, 'DrKey', dr.replicationKeyArn),
     });
-    // Not deployable as it stands: RDS documents that it cannot create a read replica of a source whose master
-    // password RDS manages in Secrets Manager, and MultiAzDatabase's source does (the rotating RDS-managed secret).
-    // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html#rds-secrets-manager-limitations
-    // The way out (a Secrets Manager-generated secret, rotated and replicated to this region, which also gives the DR
-    // tasks credentials) is not built: issue 15 stays open on it, and synthesis says so.
-    Annotations.of(this.replica).addWarningV2(
-      'ha:dr-replica-source-managed-secret',
-      'RDS cannot create this read replica while the source database manages its master password in Secrets Manager ' +
-        '(https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html#rds-secrets-manager-limitations), and the ' +
-        'primary database does: deploying HaDrSite fails at the replica until the database secret is changed (docs/disaster-recovery.md)',
-    );
-    // cdk-nag reads StorageEncrypted and Port, which a read replica must not set (CloudFormation rejects
-    // StorageEncrypted with SourceDBInstanceIdentifier): both come from the source and the KmsKeyId above.
-    Validations.of(this.replica).acknowledge(
-      {
-        id: 'AwsSolutions::AwsSolutions-RDS2',
-        reason: 'a cross-region read replica of an encrypted instance is encrypted with KmsKeyId (the DR key); StorageEncrypted may not be set with SourceDBInstanceIdentifier',
-      },
-      {
-        id: 'AwsSolutions::AwsSolutions-RDS11',
-        reason: `a read replica takes the source's port, ${config.database.port} (database.port, never 5432: config.ts rejects it)`,
-      },
-    );
+
+    const warm = config.dr.strategy === 'warm-standby';
+    this.service = addService(this, {
+      config,
+      network: this.network,
+      database: { hostname: this.replica.endpoint.hostname, port: this.replica.port, databaseName: config.database.databaseName, secret },
+      // Warm standby: one task per zone, serving reads while the replica is read-only; pilot light: none until the
+      // failover scales it.
+      desiredCount: warm ? zones.length : 0,
+      certificateArn: config.dr.certificateArn,
+      image: props.image,
+    });
+    this.replica.allowConnectionsFrom(this.service.serviceSecurityGroup, 'PostgreSQL from the standby service tasks');
+    if (!warm) {
+      Validations.of(this.service.service).acknowledge({
+        id: 'Resilience-ServiceTasksPerZone',
+        reason: 'pilot light: the standby service runs no task until a regional failover scales it to the primary\'s capacity (docs/disaster-recovery.md)',
+      });
+    }
 
     this.alarmTopic = new AlarmTopic(this, 'Paging', {
       displayName: 'HA reference: DR region paging',
       emailAddresses: config.alarmEmail ? [config.alarmEmail] : [],
     });
-
-    this.replicaLagAlarm = new cloudwatch.Alarm(this, 'ReplicaLagAlarm', {
-      alarmDescription: `The cross-region read replica is more than ${DrSiteStack.REPLICA_LAG_ALARM_SECONDS} s behind the primary: a promotion now would lose that much data (RPO). Check the primary's write load and the replica's class.`,
-      metric: new cloudwatch.Metric({
-        namespace: 'AWS/RDS',
-        metricName: 'ReplicaLag',
-        dimensionsMap: { DBInstanceIdentifier: this.replica.ref },
-        statistic: 'Maximum',
-        period: Duration.minutes(1),
-      }),
-      threshold: DrSiteStack.REPLICA_LAG_ALARM_SECONDS,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 5,
-      // No data: the replica stopped reporting (replication broken, or promoted): that is worth a look too.
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    this.slo = addSloAlarms(this, this.service, config, this.alarmTopic.topic);
+    this.replica.lagAlarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alarmTopic.topic));
+    if (warm) {
+      const maxConnections = postgresMaxConnections(config.dr.replicaInstanceClass);
+      this.infrastructureAlarms = new InfrastructureAlarms(this, 'InfrastructureAlarms', {
+        loadBalancer: this.service.loadBalancer,
+        targetGroup: this.service.targetGroup,
+        alternateTargetGroup: this.service.alternateTargetGroup,
+        service: this.service.service,
+        availabilityZones: zones,
+        database: this.replica,
+        databaseMaxConnections: maxConnections === undefined ? undefined : Math.floor(0.8 * maxConnections),
+        topic: this.slo.ticketTopic,
+      });
+    }
+    this.dashboard = new ServiceDashboard(this, 'Dashboard', {
+      slo: this.slo,
+      loadBalancer: this.service.loadBalancer,
+      targetGroup: this.service.targetGroup,
+      alternateTargetGroup: this.service.alternateTargetGroup,
+      service: this.service.service,
+      availabilityZones: zones,
+      database: this.replica,
+      infrastructureAlarms: this.infrastructureAlarms,
+      errorBudgetPolicy: 'docs/disaster-recovery.md',
     });
-    this.replicaLagAlarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alarmTopic.topic));
 
     // Monitoring from outside the region it watches: a canary here probes the primary's readiness endpoint every
     // minute; its alarm pages through this region's topic, so the page still goes out when the primary region is gone.
@@ -196,24 +205,26 @@ export class DrSiteStack extends Stack {
     });
     this.canaryAlarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alarmTopic.topic));
 
-    new CfnOutput(this, 'ReplicaIdentifier', { value: this.replica.ref, description: 'Identifier of the cross-region read replica (aws rds promote-read-replica)' });
-    new CfnOutput(this, 'ReplicaEndpoint', { value: this.replica.attrEndpointAddress, description: 'Endpoint of the cross-region read replica' });
+    new CfnOutput(this, 'ReplicaIdentifier', { value: this.replica.identifier, description: 'Identifier of the cross-region read replica (aws rds promote-read-replica)' });
+    new CfnOutput(this, 'ReplicaEndpoint', { value: this.replica.endpoint.hostname, description: 'Endpoint of the cross-region read replica' });
+    new CfnOutput(this, 'LoadBalancerDnsName', { value: this.service.loadBalancer.loadBalancerDnsName, description: 'DNS name of the standby load balancer' });
 
     if (!config.dns) {
       Annotations.of(this).addWarningV2(
         'ha:noDnsFailover',
-        'no DNS failover: users keep calling the primary load balancer and nothing moves them to the DR region; after a promotion, deploy the service in this region and give users the DR endpoint yourself (docs/disaster-recovery.md, "Lost region")',
+        'no DNS failover: users keep calling the primary load balancer and nothing moves them to the DR region; after a promotion, give users the standby load balancer (output LoadBalancerDnsName) yourself, or set dns (docs/disaster-recovery.md, "Lost region")',
       );
     }
   }
 }
 
-/** The primary database ARN as a Fn::GetStackOutput reference (the DR site stack must depend on the primary). */
-export function primarySource(stackName: string, region: string, databaseOutput: string, loadBalancerOutput: string): PrimarySource {
+/** The primary stack's outputs as Fn::GetStackOutput references (the DR site stack must depend on the primary). */
+export function primarySource(stackName: string, region: string, outputs: { database: string; databaseSecret: string; loadBalancer: string }): PrimarySource {
   return {
     region,
-    databaseArn: Fn.getStackOutput(stackName, databaseOutput, region),
-    loadBalancerDnsName: Fn.getStackOutput(stackName, loadBalancerOutput, region),
+    databaseArn: Fn.getStackOutput(stackName, outputs.database, region),
+    databaseSecretArn: Fn.getStackOutput(stackName, outputs.databaseSecret, region),
+    loadBalancerDnsName: Fn.getStackOutput(stackName, outputs.loadBalancer, region),
   };
 }
 

@@ -49,6 +49,9 @@ export class DrStack extends Stack {
         : undefined,
     });
 
+    // A standby site's tasks read the replica of the primary's master secret here, encrypted with this key.
+    if (config.dr.strategy !== 'backup-restore') this.backup.allowSecretReplicas();
+
     new CfnOutput(this, DrStack.REPLICATION_KEY_ARN_OUTPUT, {
       value: this.backup.key.keyArn,
       description: 'KMS key (DR region) for replicated RDS automated backups and AWS Backup copies',

@@ -1,16 +1,11 @@
-import * as path from 'node:path';
-import { Annotations, CfnOutput, Duration, IgnoreMode, Stack, StackProps, Validations } from 'aws-cdk-lib';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import { Annotations, CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { Construct } from 'constructs';
 import {
   ApplicationSignalsSlos,
   ChaosExperiments,
-  ContainerUser,
   DatabaseBackupPlan,
   DatabaseRestoreTesting,
   InfrastructureAlarms,
@@ -24,20 +19,9 @@ import {
   ZonalOutlierAlarms,
 } from '@ha-reference/constructs';
 import { blockedWindowsForCron, postgresMaxConnections } from '@ha-reference/constructs/pure';
-import { DB_POOL_MAX, DEREGISTRATION_DELAY_SECONDS, HEALTH_PATHS, SERVICE_PORT, STOP_TIMEOUT_SECONDS } from '../app/src/contract';
 import type { HaConfig } from './config';
 import type { DisasterRecoveryTargets } from './dr-stack';
-
-/** Repository root: the image's build context (the workspace lock file lives there). */
-const REPO_ROOT = path.join(__dirname, '..');
-
-/**
- * Everything the image is built from. The asset hash covers only these paths, so a change to tests,
- * docs or infrastructure code never rebuilds or redeploys the image.
- */
-export const IMAGE_ASSET_INCLUDES = ['package.json', 'package-lock.json', 'app/package.json', 'app/tsconfig*.json', 'app/Dockerfile', 'app/src/**'];
-// Glob excludes apply to directories before their contents: re-include `app` and `app/src` themselves too.
-export const IMAGE_ASSET_EXCLUDES = ['**', '.*', '!app', '!app/src', ...IMAGE_ASSET_INCLUDES.map((p) => `!${p}`)];
+import { addService, addSloAlarms } from './service-tier';
 
 export interface PrimaryStackProps extends StackProps {
   readonly config: HaConfig;
@@ -59,6 +43,8 @@ export class PrimaryStack extends Stack {
   public static readonly DATABASE_ARN_OUTPUT = 'DatabaseArn';
   /** Output read by the DR site stack: the load balancer its canary probes. A contract: do not rename. */
   public static readonly LOAD_BALANCER_DNS_OUTPUT = 'LoadBalancerDnsName';
+  /** Output read by the DR site stack: the master secret, whose replica in the DR region its tasks read. A contract: do not rename. */
+  public static readonly DATABASE_SECRET_ARN_OUTPUT = 'DatabaseSecretArn';
   public readonly network: MultiAzNetwork;
   public readonly service: ResilientFargateService;
   public readonly database: MultiAzDatabase;
@@ -97,6 +83,9 @@ export class PrimaryStack extends Stack {
         dr && config.database.deployment === 'instance'
           ? { region: dr.region, kmsKeyArn: dr.replicationKeyArn, retention: Duration.days(config.dr.replicatedBackupRetentionDays) }
           : undefined,
+      // A standby site reads the master secret in its own region, and RDS cannot create a read replica of a database
+      // whose password it manages itself: the secret is Secrets Manager's then, replicated and rotated.
+      secretReplicas: dr && config.dr.strategy !== 'backup-restore' ? [{ region: dr.region, kmsKeyArn: dr.replicationKeyArn }] : undefined,
     });
 
     this.backupPlan = new DatabaseBackupPlan(this, 'DatabaseBackup', {
@@ -124,86 +113,17 @@ export class PrimaryStack extends Stack {
       );
     }
 
-    const image =
-      props.image ??
-      ecs.ContainerImage.fromAsset(REPO_ROOT, {
-        file: 'app/Dockerfile',
-        platform: Platform.LINUX_AMD64,
-        ignoreMode: IgnoreMode.GLOB,
-        exclude: IMAGE_ASSET_EXCLUDES,
-      });
-
-    this.service = new ResilientFargateService(this, 'Service', {
-      vpc: this.network.vpc,
-      taskSubnets: this.network.appSubnets,
-      loadBalancerSubnets: this.network.publicSubnets,
-      image,
-      containerPort: SERVICE_PORT,
-      livenessCommand: ['CMD', 'node', 'dist/healthcheck.js'],
-      // The image's unprivileged "node" user (app/Dockerfile), on the read-only root the service is built for.
-      user: ContainerUser.of('1000:1000'),
-      readonlyRootFilesystem: true,
-      healthCheck: { path: HEALTH_PATHS.ready, healthyHttpCodes: '200' },
-      deregistrationDelay: Duration.seconds(DEREGISTRATION_DELAY_SECONDS),
-      stopTimeout: Duration.seconds(STOP_TIMEOUT_SECONDS),
-      cpu: config.service.cpu,
-      memoryLimitMiB: config.service.memoryMiB,
+    this.service = addService(this, {
+      config,
+      network: this.network,
+      database: { hostname: this.database.endpoint.hostname, port: this.database.port, databaseName: this.database.databaseName, secret: this.database.secret },
       desiredCount: config.service.desiredCount,
-      maxCount: config.service.maxCount,
-      certificate: config.certificateArn ? acm.Certificate.fromCertificateArn(this, 'Certificate', config.certificateArn) : undefined,
-      encryptionKey: this.network.encryptionKey,
-      environment: {
-        NODE_ENV: 'production',
-        PORT: String(SERVICE_PORT),
-        // The writer endpoint: its DNS name follows a failover to the standby.
-        DB_HOST: this.database.endpoint.hostname,
-        DB_PORT: String(this.database.port),
-        DB_NAME: this.database.databaseName,
-        // The database forces TLS (rds.force_ssl=1); the service also verifies the server certificate and host name.
-        DB_TLS: 'verify-full',
-        // RDS rotates the password every 7 days and ECS injects DB_SECRET only at task start: the service re-reads
-        // the secret (task role) on a schedule and on an authentication failure, so running tasks survive a rotation.
-        DB_SECRET_ARN: this.database.secret.secretArn,
-        // Checked against the instance class's max_connections in config.ts (pool × maxCount × 2 must fit).
-        DB_POOL_MAX: String(DB_POOL_MAX),
-      },
-      // The whole RDS-managed secret JSON (username, password), read by the execution role at task start only.
-      secrets: { DB_SECRET: ecs.Secret.fromSecretsManager(this.database.secret) },
-      deployment: {
-        strategy: DEPLOYMENT_STRATEGY[config.deployment.strategy],
-        trafficStepPercent: config.deployment.trafficStepPercent,
-        stepBakeTime: Duration.minutes(config.deployment.stepBakeMinutes),
-        bakeTime: config.deployment.strategy === 'rolling' ? undefined : Duration.minutes(config.deployment.bakeMinutes),
-      },
-    });
-    // The deep check reports the database's state: for operators and tools inside the VPC, not for the internet.
-    // The load balancer answers it itself (the service bounds it anyway: one shared probe a second per task).
-    this.service.listener.addAction('HideDeepHealth', {
-      priority: 1,
-      conditions: [elbv2.ListenerCondition.pathPatterns([HEALTH_PATHS.deep])],
-      action: elbv2.ListenerAction.fixedResponse(404, {
-        contentType: 'application/json',
-        messageBody: JSON.stringify({ error: { code: 'not_found', message: 'no such resource' } }),
-      }),
+      certificateArn: config.certificateArn,
+      image: props.image,
     });
     this.database.allowConnectionsFrom(this.service.serviceSecurityGroup, 'PostgreSQL from the service tasks');
-    this.database.secret.grantRead(this.service.taskDefinition.taskRole);
-    Validations.of(this.service.taskDefinition).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-ECS2',
-      reason:
-        'the environment holds only NODE_ENV, PORT, DB_HOST, DB_PORT, DB_NAME, DB_TLS, DB_SECRET_ARN (the ARN of the secret, not its value) and DB_POOL_MAX, which are not secret; the database credentials reach the container as the ECS secret DB_SECRET from Secrets Manager',
-    });
 
-    // Page on fast error-budget burn; the fast windows are also the deployment alarms, so a bad deploy rolls itself back.
-    this.slo = new SloAlarms(this, 'Slo', {
-      loadBalancer: this.service.loadBalancer,
-      targetGroup: this.service.targetGroup,
-      alternateTargetGroup: this.service.alternateTargetGroup,
-      service: this.service.service,
-      slo: config.slo,
-      alarmEmail: config.alarmEmail,
-      budgetGate: config.deployment.budgetGate,
-    });
+    this.slo = addSloAlarms(this, this.service, config);
     if (config.slo.applicationSignals) {
       new ApplicationSignalsSlos(this, 'ApplicationSignalsSlos', {
         loadBalancer: this.service.loadBalancer,
@@ -306,6 +226,10 @@ export class PrimaryStack extends Stack {
         value: this.database.resourceArn,
         description: 'ARN of the primary DB instance: source of the cross-region read replica (HaDrSite)',
       });
+      new CfnOutput(this, PrimaryStack.DATABASE_SECRET_ARN_OUTPUT, {
+        value: this.database.secret.secretArn,
+        description: 'ARN of the master secret: its replica in the DR region has the same ARN but for the region (HaDrSite)',
+      });
       new CfnOutput(this, PrimaryStack.LOAD_BALANCER_DNS_OUTPUT, {
         value: this.service.loadBalancer.loadBalancerDnsName,
         description: 'DNS name of the primary load balancer: probed by the canary in the DR region (HaDrSite)',
@@ -313,10 +237,3 @@ export class PrimaryStack extends Stack {
     }
   }
 }
-
-const DEPLOYMENT_STRATEGY: Record<HaConfig['deployment']['strategy'], ecs.DeploymentStrategy> = {
-  canary: ecs.DeploymentStrategy.CANARY,
-  linear: ecs.DeploymentStrategy.LINEAR,
-  blueGreen: ecs.DeploymentStrategy.BLUE_GREEN,
-  rolling: ecs.DeploymentStrategy.ROLLING,
-};

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -35,4 +35,29 @@ export function newEncryptionKey(scope: Construct, id: string, description: stri
       ],
     }),
   });
+}
+
+/**
+ * Lets Secrets Manager in the key's region encrypt with `key` (never decrypt) for any principal of the account that
+ * uses it, so the key can hold the replicas of a secret replicated from another region. Secrets Manager re-encrypts
+ * a replica with the identity that changed the primary secret (the rotation function, CloudFormation), through a
+ * forward access session (https://docs.aws.amazon.com/secretsmanager/latest/userguide/cross-account-replicate-permissions.html;
+ * replication needs kms:GenerateDataKey and kms:Encrypt on the replica key:
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/replicate-secrets_troubleshoot.html). The hosted
+ * rotation function's role is made by the Secrets Manager transform and cannot be named here, hence the key policy.
+ * Reading a replica still needs kms:Decrypt, granted to each reader on its own role.
+ */
+export function allowSecretReplicationInto(key: kms.Key): void {
+  const stack = Stack.of(key);
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'SecretsManagerMayEncryptReplicaSecrets',
+      principals: [new iam.AnyPrincipal()],
+      actions: ['kms:Encrypt', 'kms:GenerateDataKey'],
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'kms:CallerAccount': stack.account, 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` },
+      },
+    }),
+  );
 }

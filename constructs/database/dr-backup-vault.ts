@@ -2,7 +2,7 @@ import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { newEncryptionKey } from '../common/encryption-key';
+import { allowSecretReplicationInto, newEncryptionKey } from '../common/encryption-key';
 import { stackInstanceSuffix } from '../common/stack-instance';
 
 /** AWS Backup Vault Lock: recovery points in the vault cannot be deleted or shortened below a minimum retention. */
@@ -77,5 +77,14 @@ export class DrBackupVault extends Construct {
         ? { minRetention: lock.minRetention, maxRetention: lock.maxRetention, changeableFor: lock.changeableFor }
         : undefined,
     });
+  }
+
+  /**
+   * Lets the key also hold replicas of secrets replicated into this region (the database master secret of a
+   * cross-region read replica, `MultiAzDatabase` `secretReplicas`): Secrets Manager here may encrypt with it for the
+   * account's principals, never decrypt. Readers of a replica secret still need kms:Decrypt on their own role.
+   */
+  public allowSecretReplicas(): void {
+    allowSecretReplicationInto(this.key);
   }
 }

@@ -193,13 +193,14 @@ export interface ResilientFargateServiceProps {
    */
   readonly cpuArchitecture?: ecs.CpuArchitecture;
   /**
-   * Tasks running at all times; at least one per Availability Zone.
+   * Tasks running at all times; at least one per Availability Zone, or 0 for a pilot-light standby that runs no task
+   * until a failover scales it (autoscaling's floor is then 0 too: the failover raises both).
    * @default 3
    */
   readonly desiredCount?: number;
   /**
    * Autoscaling ceiling.
-   * @default - four times the desired count
+   * @default - four times the desired count (four per zone for a desired count of 0)
    */
   readonly maxCount?: number;
   /**
@@ -336,7 +337,6 @@ export class ResilientFargateService extends Construct {
     const cpu = props.cpu ?? 512;
     const memoryLimitMiB = props.memoryLimitMiB ?? 1024;
     const desiredCount = props.desiredCount ?? 3;
-    const maxCount = props.maxCount ?? desiredCount * 4;
     const targetCpu = props.targetCpuUtilizationPercent ?? 60;
     const requestsPerTarget = props.requestsPerTargetPerMinute ?? 1000;
     const internetFacing = props.internetFacing ?? true;
@@ -365,13 +365,14 @@ export class ResilientFargateService extends Construct {
     }
     checkDuration('deregistrationDelay', deregistrationDelay, 'seconds', 0, 3600);
     checkDuration('stopTimeout', stopTimeout, 'seconds', 2, 120);
-    checkInt('desiredCount', desiredCount, 1, 5000);
-    if (!Token.isUnresolved(desiredCount) && desiredCount < zoneCount) {
+    checkInt('desiredCount', desiredCount, 0, 5000);
+    if (!Token.isUnresolved(desiredCount) && desiredCount !== 0 && desiredCount < zoneCount) {
       throw new Error(
-        `desiredCount must be at least the number of Availability Zones of the task subnets (${zoneCount}) so every zone runs a task, got ${desiredCount}`,
+        `desiredCount must be at least the number of Availability Zones of the task subnets (${zoneCount}) so every zone runs a task, or 0 for a pilot-light standby, got ${desiredCount}`,
       );
     }
-    checkInt('maxCount', maxCount, desiredCount, 5000);
+    const maxCount = props.maxCount ?? (desiredCount === 0 ? zoneCount : desiredCount) * 4;
+    checkInt('maxCount', maxCount, Math.max(desiredCount, zoneCount), 5000);
     checkInt('targetCpuUtilizationPercent', targetCpu, 10, 90);
     checkInt('requestsPerTargetPerMinute', requestsPerTarget, 1, 1_000_000);
     checkInt('accessLogExpirationDays', accessLogExpirationDays, 1, 3650);

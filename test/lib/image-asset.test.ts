@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FileSystem, IgnoreMode } from 'aws-cdk-lib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IMAGE_ASSET_EXCLUDES } from '../../lib/primary-stack';
+import { IMAGE_ASSET_EXCLUDES } from '../../lib/service-tier';
 
 /** A throwaway copy of the repository layout, so the test can edit files freely. */
 function writeTree(root: string, files: Record<string, string>): void {
