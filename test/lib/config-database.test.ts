@@ -22,7 +22,12 @@ describe('parseConfig: database, backup and dr', () => {
       restoreTestScheduleExpression: 'cron(0 7 ? * SUN *)',
       restoreTestValidationWindowHours: 2,
     });
-    expect(config.dr).toEqual({ strategy: 'backup-restore', replicaInstanceClass: 'db.m7g.large', replicatedBackupRetentionDays: 7 });
+    expect(config.dr).toEqual({
+      strategy: 'backup-restore',
+      replicaInstanceClass: 'db.m7g.large',
+      availabilityZones: ['us-west-2a', 'us-west-2b', 'us-west-2c'],
+      replicatedBackupRetentionDays: 7,
+    });
   });
 
   it('states every default explicitly in cdk.json, with the same values', () => {

@@ -39,10 +39,43 @@ describe('dr.strategy pilot-light', () => {
     expect(synthError).toBeUndefined();
   });
 
-  it('warns at synth that RDS cannot create the replica of a source with an RDS-managed secret (not deployable yet)', () => {
+  it('gives the primary a master secret RDS does not manage, replicated into the DR region with the DR key and rotated every 7 days', () => {
+    // RDS cannot create a read replica of a source whose master password it manages in Secrets Manager:
     // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html#rds-secrets-manager-limitations
-    const warnings = Annotations.fromStack(built.drSite!).findWarning('*', Match.stringLikeRegexp('RDS cannot create this read replica'));
-    expect(warnings.map((w) => w.id)).toEqual(['/HaDrSite/Replica']);
+    const primary = Template.fromStack(built.primary);
+    primary.hasResourceProperties('AWS::RDS::DBInstance', {
+      ManageMasterUserPassword: Match.absent(),
+      MasterUserSecret: Match.absent(),
+      MasterUserPassword: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('resolve:secretsmanager')])] },
+    });
+    primary.hasResourceProperties('AWS::SecretsManager::Secret', {
+      ReplicaRegions: [{ Region: 'us-west-2', KmsKeyId: { 'Fn::GetStackOutput': { StackName: 'HaDr', Region: 'us-west-2', OutputName: 'ReplicationKeyArn' } } }],
+    });
+    primary.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      HostedRotationLambda: Match.objectLike({ RotationType: 'PostgreSQLSingleUser', VpcSubnetIds: Match.anyValue() }),
+      RotationRules: { ScheduleExpression: 'rate(7 days)' },
+    });
+    // The rotation function reaches the database on its port, and nothing else but HTTPS.
+    primary.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 5433, Description: 'PostgreSQL from the master secret rotation function' });
+    // The DR key lets Secrets Manager there encrypt the replica (never decrypt) for the rotation function.
+    Template.fromStack(built.dr).hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'SecretsManagerMayEncryptReplicaSecrets',
+            Action: ['kms:Encrypt', 'kms:GenerateDataKey'],
+            Condition: { StringEquals: { 'kms:CallerAccount': Match.anyValue(), 'kms:ViaService': 'secretsmanager.us-west-2.amazonaws.com' } },
+          }),
+        ]),
+      },
+    });
+    expect(Annotations.fromStack(built.drSite!).findWarning('*', Match.stringLikeRegexp('RDS cannot create'))).toEqual([]);
+  });
+
+  it('keeps the RDS-managed master secret without a standby site', () => {
+    const { built: plain } = synthApp();
+    Template.fromStack(plain.primary).hasResourceProperties('AWS::RDS::DBInstance', { ManageMasterUserPassword: true });
+    Template.fromStack(plain.primary).resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
   });
 
   it('puts the site in the DR region, deployed after the primary and the DR stack', () => {
@@ -57,7 +90,8 @@ describe('dr.strategy pilot-light', () => {
     template.hasResourceProperties('AWS::RDS::DBInstance', {
       SourceDBInstanceIdentifier: primaryOutput(PrimaryStack.DATABASE_ARN_OUTPUT),
       SourceRegion: 'us-east-1',
-      KmsKeyId: { 'Fn::GetStackOutput': { StackName: 'HaDr', Region: 'us-west-2', OutputName: 'ReplicationKeyArn' } },
+      // A key of the DR region, the replica's own (storage, Performance Insights, logs).
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ReplicaKey'), 'Arn'] },
       DBInstanceClass: 'db.r7g.large',
       MultiAZ: true,
       PubliclyAccessible: false,
@@ -103,7 +137,30 @@ describe('dr.strategy pilot-light', () => {
 
   it('warns that without dns nothing moves users to the DR region', () => {
     const warnings = built.drSite!.node.metadata.filter((entry) => entry.type === 'aws:cdk:warning').map((entry) => String(entry.data));
-    expect(warnings.some((text) => text.includes('no DNS failover') && text.includes('DR endpoint'))).toBe(true);
+    expect(warnings.some((text) => text.includes('no DNS failover') && text.includes('LoadBalancerDnsName'))).toBe(true);
+  });
+
+  it('runs the standby service with no task behind its own load balancer, pointed at the replica with the replica secret', () => {
+    template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 0 });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0, MaxCapacity: 12 });
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 1);
+    const [taskDefinition] = Object.values(template.findResources('AWS::ECS::TaskDefinition'));
+    const container = (taskDefinition!.Properties.ContainerDefinitions as { Environment: { Name: string; Value: unknown }[]; Secrets: { ValueFrom: unknown }[] }[])[0]!;
+    const env = Object.fromEntries(container.Environment.map((e) => [e.Name, e.Value]));
+    expect(env.DB_HOST).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Replica[0-9A-F]{8}$/), 'Endpoint.Address'] });
+    expect(env.DB_TLS).toBe('verify-full');
+    // The replica of the primary's secret: the primary's ARN with this region in its fourth field.
+    const secretArn = JSON.stringify(env.DB_SECRET_ARN);
+    expect(secretArn).toContain('"us-west-2"');
+    expect(secretArn).toContain(PrimaryStack.DATABASE_SECRET_ARN_OUTPUT);
+    expect(container.Secrets[0]!.ValueFrom).toEqual(env.DB_SECRET_ARN);
+    // Only the standby tasks reach the replica.
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 5433, Description: 'PostgreSQL from the standby service tasks' });
+  });
+
+  it('has no per-zone task alarms (no task runs), and a dashboard', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    expect(built.drSite!.infrastructureAlarms).toBeUndefined();
   });
 
   it('gives the lost-region row of the report from the canary, the replica and its lag alarm', () => {
@@ -114,5 +171,37 @@ describe('dr.strategy pilot-light', () => {
     expect(row.recoverSeconds).toBe(180 + 600 + 1200);
     expect(row.rpoSeconds).toBe(DrSiteStack.REPLICA_LAG_ALARM_SECONDS);
     expect(row.notes).toMatch(/Synthetics canary in another region/);
+  });
+});
+
+describe('dr.strategy warm-standby', () => {
+  let built: HaApp;
+  let template: Template;
+  let synthError: unknown;
+
+  beforeAll(() => {
+    ({ built, synthError } = synthApp({ ha: { dr: { strategy: 'warm-standby', availabilityZones: ['us-west-2a', 'us-west-2b', 'us-west-2d'] } } }));
+    template = Template.fromStack(built.drSite!);
+  });
+
+  it('synthesises nag-clean with every rule pack', () => {
+    expect(synthError).toBeUndefined();
+  });
+
+  it('runs one standby task in each DR zone, serving reads from the replica', () => {
+    template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 3 });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 3 });
+    const zones = Object.values(template.findResources('AWS::EC2::Subnet')).map((s) => s.Properties.AvailabilityZone);
+    expect([...new Set(zones)].sort()).toEqual(['us-west-2a', 'us-west-2b', 'us-west-2d']);
+  });
+
+  it('watches the standby tasks and the replica: per-zone health alarms, running tasks, replica CPU, storage and connections', () => {
+    const alarms = built.drSite!.infrastructureAlarms!;
+    expect(alarms.noHealthyHostAlarms).toHaveLength(3);
+    expect(alarms.databaseConnectionsAlarm).toBeDefined();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'DatabaseConnections',
+      Dimensions: [{ Name: 'DBInstanceIdentifier', Value: Match.anyValue() }],
+    });
   });
 });
