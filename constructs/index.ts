@@ -39,6 +39,9 @@ export { ApplicationSignalsSlos, type ApplicationSignalsSlosProps } from './slo/
 export { ZonalAutoshift, type ZonalAutoshiftProps } from './zonal/zonal-autoshift';
 export { ZonalOutlierAlarms, type ZonalOutlierAlarmsProps, type ZoneOutlierAlarms } from './zonal/zonal-outlier-alarms';
 
+// Regional disaster recovery: DNS failover between regions
+export { DnsFailover, type DnsFailoverProps, type FailoverHealthCheckOptions } from './dr/dns-failover';
+
 // Chaos experiments
 export { FisExperiment, EmptyTargetResolutionMode, type FisExperimentProps, type FisTarget, type FisTargetFilter, type FisAction } from './chaos/fis-experiment';
 export { ExperimentName } from './chaos/schedule-rules';

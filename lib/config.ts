@@ -660,6 +660,9 @@ function parseDns(value: unknown): DnsConfig | undefined {
   if (!DOMAIN_PATTERN.test(recordName) || !(recordName === zoneName || recordName.endsWith(`.${zoneName}`))) {
     throw new ConfigError(`dns.recordName must be a domain name inside dns.zoneName "${zoneName}" such as "api.${zoneName}", got ${show(recordName)}`);
   }
+  if (recordName === zoneName) {
+    throw new ConfigError(`dns.recordName must be a name below the zone apex "${zoneName}" such as "api.${zoneName}" (the failover records are CNAMEs, which the apex cannot hold), got ${show(recordName)}`);
+  }
   return { hostedZoneId, zoneName, recordName };
 }
 

@@ -3,12 +3,14 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as synthetics from 'aws-cdk-lib/aws-synthetics';
 import { Construct } from 'constructs';
 import {
   AlarmTopic,
   CrossRegionReplica,
+  DnsFailover,
   InfrastructureAlarms,
   MultiAzNetwork,
   ResilientFargateService,
@@ -67,6 +69,8 @@ export class DrSiteStack extends Stack {
   public readonly alarmTopic: AlarmTopic;
   public readonly canary: synthetics.Canary;
   public readonly canaryAlarm: cloudwatch.Alarm;
+  /** With `dns` configured: the PRIMARY and SECONDARY records and the health check on the primary. */
+  public readonly dnsFailover?: DnsFailover;
 
   /** Minutes between canary runs, and failed runs in a row that page: detection ≈ rate × failures. */
   public static readonly CANARY_RATE_MINUTES = 1;
@@ -209,7 +213,21 @@ export class DrSiteStack extends Stack {
     new CfnOutput(this, 'ReplicaEndpoint', { value: this.replica.endpoint.hostname, description: 'Endpoint of the cross-region read replica' });
     new CfnOutput(this, 'LoadBalancerDnsName', { value: this.service.loadBalancer.loadBalancerDnsName, description: 'DNS name of the standby load balancer' });
 
-    if (!config.dns) {
+    if (config.dns) {
+      // Route 53 is global: the records and the health check live here, beside the standby they fail over to, so
+      // the stack that owns them survives the primary region. The health check probes readiness through the primary
+      // load balancer: it fails when no task there is ready (the region cannot serve), not when the database fails
+      // over within the region (readiness does not follow the database, docs/service.md).
+      this.dnsFailover = new DnsFailover(this, 'DnsFailover', {
+        hostedZone: route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', { hostedZoneId: config.dns.hostedZoneId, zoneName: config.dns.zoneName }),
+        recordName: config.dns.recordName,
+        primaryDnsName: primary.loadBalancerDnsName,
+        secondaryDnsName: this.service.loadBalancer.loadBalancerDnsName,
+        healthCheck: { path: HEALTH_PATHS.ready, protocol: config.certificateArn ? 'HTTPS' : 'HTTP' },
+      });
+      new CfnOutput(this, 'RecordName', { value: config.dns.recordName, description: 'Name users call: Route 53 answers with the primary load balancer while it is healthy, else the standby' });
+      new CfnOutput(this, 'PrimaryHealthCheckId', { value: this.dnsFailover.healthCheck.healthCheckId, description: 'Route 53 health check on the primary (aws route53 get-health-check-status)' });
+    } else {
       Annotations.of(this).addWarningV2(
         'ha:noDnsFailover',
         'no DNS failover: users keep calling the primary load balancer and nothing moves them to the DR region; after a promotion, give users the standby load balancer (output LoadBalancerDnsName) yourself, or set dns (docs/disaster-recovery.md, "Lost region")',

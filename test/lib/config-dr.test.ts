@@ -41,6 +41,7 @@ describe('dr.strategy, dr.replicaInstanceClass, dr.certificateArn and dns', () =
     ['a single DR zone', { dr: { availabilityZones: ['us-west-2a'] } }, /^dr.availabilityZones must list at least 2 zones/],
     ['a dns block without recordName', { dns: { hostedZoneId: DNS.hostedZoneId, zoneName: DNS.zoneName } }, /^dns.recordName is required when dns is set/],
     ['a malformed hosted zone ID', { dns: { ...DNS, hostedZoneId: 'example' } }, /^dns.hostedZoneId must be a Route 53 hosted zone ID .* got "example"$/],
+    ['a record at the zone apex', { dns: { ...DNS, recordName: 'example.com' } }, /^dns.recordName must be a name below the zone apex "example.com" .* got "example.com"$/],
     ['a record outside the zone', { dns: { ...DNS, recordName: 'api.example.org' } }, /^dns.recordName must be a domain name inside dns.zoneName "example.com" .* got "api.example.org"$/],
     ['a misspelt dns key', { dns: { ...DNS, zoneId: 'Z1' } }, /^dns.zoneId is not a key of dns/],
   ];

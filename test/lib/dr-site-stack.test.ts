@@ -205,3 +205,54 @@ describe('dr.strategy warm-standby', () => {
     });
   });
 });
+
+describe('dns failover (warm standby with a hosted zone and a certificate per region)', () => {
+  let built: HaApp;
+  let template: Template;
+  let synthError: unknown;
+
+  beforeAll(() => {
+    ({ built, synthError } = synthApp({
+      ha: {
+        certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/11111111-2222-3333-4444-555555555555',
+        dns: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com', recordName: 'api.example.com' },
+        dr: { strategy: 'warm-standby', certificateArn: 'arn:aws:acm:us-west-2:111111111111:certificate/66666666-7777-8888-9999-000000000000' },
+      },
+    }));
+    template = Template.fromStack(built.drSite!);
+  });
+
+  it('synthesises nag-clean with every rule pack, without the no-DNS warning', () => {
+    expect(synthError).toBeUndefined();
+    expect(Annotations.fromStack(built.drSite!).findWarning('*', Match.stringLikeRegexp('no DNS failover'))).toEqual([]);
+  });
+
+  it('answers api.example.com with the primary load balancer while its readiness passes over HTTPS, else the standby', () => {
+    template.hasResourceProperties('AWS::Route53::HealthCheck', {
+      HealthCheckConfig: Match.objectLike({
+        Type: 'HTTPS',
+        ResourcePath: '/health/ready',
+        RequestInterval: 10,
+        FailureThreshold: 3,
+        FullyQualifiedDomainName: primaryOutput(PrimaryStack.LOAD_BALANCER_DNS_OUTPUT),
+      }),
+    });
+    template.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: 'api.example.com.', Type: 'CNAME', TTL: '60', Failover: 'PRIMARY', HostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      ResourceRecords: [primaryOutput(PrimaryStack.LOAD_BALANCER_DNS_OUTPUT)],
+    });
+    template.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: 'api.example.com.', Type: 'CNAME', TTL: '60', Failover: 'SECONDARY',
+      ResourceRecords: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^ServiceLoadBalancer'), 'DNSName'] }],
+    });
+  });
+
+  it('serves HTTPS in both regions with the certificate of each region', () => {
+    Template.fromStack(built.primary).hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Protocol: 'HTTPS', Certificates: [{ CertificateArn: Match.stringLikeRegexp(':us-east-1:') }],
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Protocol: 'HTTPS', Certificates: [{ CertificateArn: Match.stringLikeRegexp(':us-west-2:') }],
+    });
+  });
+});
