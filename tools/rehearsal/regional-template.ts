@@ -10,9 +10,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type * as CdkLib from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import type { CfnTemplate } from '../../constructs/checks/template';
-import type * as LibApp from '../../lib/app';
+import { buildApp } from '../../lib/app';
 
 /** The DNS failover as the template configures it. */
 export interface DnsFailoverSettings {
@@ -172,8 +172,6 @@ export function loadRegionalTemplates(strategy: Strategy): RegionalTemplates {
   const write = process.stdout.write;
   process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
   try {
-    const { App } = require('aws-cdk-lib') as typeof CdkLib;
-    const { buildApp } = require('../../lib/app') as typeof LibApp;
     const context = (JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
     const ha = { ...((context.ha as Record<string, unknown> | undefined) ?? {}) };
     const extra = regionalContext(strategy);
