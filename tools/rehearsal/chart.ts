@@ -132,7 +132,7 @@ export function timelineSvg(input: ChartInput): string {
   // p99 line.
   const pts = buckets.filter((b) => b.p99Ms !== null).map((b) => `${(x(b.start) + bw / 2).toFixed(1)},${yl(b.p99Ms!).toFixed(1)}`);
   if (pts.length > 0) out.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${COLORS.p99}" stroke-width="2"/>`);
-  // Markers, labels staggered over four rows at the top of the plot.
+  // Markers, labels staggered over six rows at the top of the plot.
   input.markers
     .filter((m) => m.at >= input.from && m.at <= input.to)
     .forEach((m, i) => {
@@ -140,7 +140,7 @@ export function timelineSvg(input: ChartInput): string {
       const width = m.kind === 'step' ? 1 : 2.5;
       const dash = m.kind === 'step' ? '2,3' : '6,3';
       out.push(`<line x1="${xx}" y1="${top}" x2="${xx}" y2="${top + h}" stroke="${COLORS[m.kind]}" stroke-width="${width}" stroke-dasharray="${dash}"/>`);
-      out.push(`<text x="${Number(xx) + 3}" y="${top + 12 + (i % 4) * 13}" fill="${m.kind === 'step' ? '#424242' : COLORS[m.kind]}" font-size="11">${esc(m.label)}</text>`);
+      out.push(`<text x="${Number(xx) + 3}" y="${top + 11 + (i % 6) * 12}" fill="${m.kind === 'step' ? '#424242' : COLORS[m.kind]}" font-size="10">${esc(m.label)}</text>`);
     });
   // Legend.
   const ly = HEIGHT - 40;

@@ -123,13 +123,25 @@ export function evaluateRegionLoss(obs: RegionalObservation, records: readonly R
       recovery !== null && recovery <= bound,
       recovery === null ? 'no write succeeded' : `${r1(recovery)} s`,
     ),
-    check('reads served while the DR region was read-only', reads > 0, `${reads} reads answered 2xx before the first write`),
+    ...(obs.measured.readOnlyReadsBeforePromotion === null
+      ? []
+      : [
+          check(
+            'the standby region serves reads while its database is read-only (before the promotion)',
+            Number(obs.measured.readOnlyReadsBeforePromotion) > 0,
+            `${obs.measured.readOnlyReadsBeforePromotion} of ${obs.measured.readOnlyReadsSent} reads answered 2xx; users' reads served between the loss and the first write: ${reads}`,
+          ),
+        ]),
     check(
       'every lost write was acknowledged within the measured replication lag before the loss',
       window !== null && outside.length === 0,
       window === null ? 'no lag sample before the loss' : `${obs.lost.length} lost, ${outside.length} acknowledged earlier than ${r3(window)} s before the loss`,
     ),
-    check('no split brain (writes accepted by both sides)', obs.splitBrainWrites === 0, `${obs.splitBrainWrites}`),
+    check(
+      'no split brain: no write accepted by the lost region once the DR region writes',
+      obs.splitBrainWrites === 0,
+      `${obs.splitBrainWrites} accepted of ${obs.measured.writesToLostRegion ?? '—'} sent to the lost region after the promotion`,
+    ),
     check('writes keep succeeding in the DR region', after.length > 0 && failedWritesAfter === 0, `${failedWritesAfter} of ${after.length} writes failed from 1 s after recovery`),
   ], { recoveryBoundSeconds: bound, readsServedDuringFailover: reads });
 }

@@ -158,9 +158,19 @@ export class LinkProxy {
     for (const w of this.waiting.splice(0)) w();
   }
 
-  /** Resets every connection through the link (a replica being rebuilt, for example). */
+  /** Resets every connection through the link. */
   resetAll(): void {
     for (const s of [...this.sockets]) s.destroy();
+  }
+
+  /**
+   * The region at one end dies with its network: what is still on the wire never arrives. Every queued byte is
+   * dropped and every connection reset at once.
+   */
+  cut(): void {
+    for (const p of this.pipes) p.destroy();
+    this.pipes.clear();
+    this.resetAll();
   }
 
   close(): Promise<void> {

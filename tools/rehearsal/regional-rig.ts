@@ -456,6 +456,8 @@ export class RegionalRig {
     if (name === 'primary') {
       this.pg.kill(this.node0);
       this.pg.kill(this.node1);
+      // WAL still on its way to dr is lost with the region: that is the data a promotion loses.
+      this.linkToPrimary.cut();
     } else this.pg.kill(this.dr);
     void region.db.close();
   }

@@ -62,6 +62,41 @@ export class DirectWriter {
   }
 }
 
+/** Reads of one message straight from a region's load balancer until stopped; counts 2xx answers. */
+export class DirectReader {
+  ok = 0;
+  sent = 0;
+  private running = true;
+  private done: Promise<void> | undefined;
+  constructor(
+    private readonly url: string,
+    private readonly id: string,
+    private readonly everyMs: number,
+  ) {}
+
+  start(): this {
+    this.done = (async () => {
+      while (this.running) {
+        this.sent++;
+        try {
+          const res = await fetch(`${this.url}/messages/${this.id}`, { signal: AbortSignal.timeout(2000) });
+          await res.arrayBuffer();
+          if (res.status >= 200 && res.status < 300) this.ok++;
+        } catch {
+          // counted as not ok
+        }
+        await sleep(this.everyMs);
+      }
+    })();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.done;
+  }
+}
+
 /** Waits until the clients' resolver answers `region` (TTL included); returns when it did. */
 async function waitClientsIn(rig: RegionalRig, region: Region, timeoutMs: number): Promise<number> {
   return waitFor(`clients to reach the ${region} region`, () => (rig.dns.resolve() === region ? Date.now() : undefined), timeoutMs, 20);
@@ -273,14 +308,20 @@ export async function regionLoss(rig: RegionalRig): Promise<RegionalObservation>
   };
   const from = Date.now();
   await sleep(3000);
+  // A message acknowledged well before the loss (replicated for certain): read straight from the DR region meanwhile.
+  const known = [...rig.load.acks].reverse().find((a) => a.at < Date.now() - 2000);
   const faultAt = Date.now();
   rig.killRegion('primary');
   const lag = rig.lagAt(faultAt);
-  step('loss', `primary region killed (SIGKILL to its tasks, its load balancer, node0 and node1); replica lag then ${lag?.lagSeconds?.toFixed(3) ?? 'unknown'} s`);
+  const reader = known && rig.regions.secondary.tasks.size > 0 ? new DirectReader(rig.regions.secondary.haproxy.url, known.id, 100).start() : undefined;
+  step('loss', `primary region killed (SIGKILL to its tasks, its load balancer, node0 and node1; WAL in flight on the link dropped); replica lag then ${lag?.lagSeconds?.toFixed(3) ?? 'unknown'} s`);
   const guardAt = await waitFor('the health check to call the primary unhealthy', () => (!rig.dns.primaryHealthy ? Date.now() : undefined), dnsWaitMs(rig), 20);
   step('guard', `health check failed ${rig.facts.dns.failureThreshold} times in a row: the primary is down`);
+  await reader?.stop();
   await rig.pg.promote(rig.dr);
   const promotedAt = Date.now();
+  // From now on the DR region writes: a client still pointed at the primary region must not get a write accepted.
+  const oldSide = new DirectWriter(rig.regions.primary.haproxy.url, 250).start();
   step('promote', `pg_promote on dr took ${((promotedAt - guardAt) / 1000).toFixed(1)} s`);
   const standby = rig.regions.secondary;
   const missingTasks = standby.slots.slice(0, rig.facts.primaryTasks).filter((s) => !standby.tasks.has(s.name));
@@ -293,6 +334,7 @@ export async function regionLoss(rig: RegionalRig): Promise<RegionalObservation>
   const firstWriteAt = await waitFor('the first write acknowledged in the DR region', () => rig.load.acks.find((a) => a.at >= faultAt)?.at, 60_000, 20);
   step('first write', `${((firstWriteAt - faultAt) / 1000).toFixed(1)} s after the loss`);
   await sleep(4000);
+  await oldSide.stop();
   const to = Date.now();
   const lost = await missingOn(rig, rig.dr);
   return {
@@ -304,7 +346,7 @@ export async function regionLoss(rig: RegionalRig): Promise<RegionalObservation>
     steps,
     lostAcknowledgedWrites: lost.length,
     lost,
-    splitBrainWrites: 0,
+    splitBrainWrites: oldSide.accepted(),
     replicationLagSeconds: lag?.lagSeconds ?? null,
     lagSampleAgeMs: lag === undefined ? null : faultAt - lag.at,
     measured: {
@@ -313,6 +355,10 @@ export async function regionLoss(rig: RegionalRig): Promise<RegionalObservation>
       scaleSeconds: round1((scaledAt - promotedAt) / 1000),
       clientsMovedSeconds: round1((switchedAt - faultAt) / 1000),
       tasksStarted: missingTasks.length,
+      writesToLostRegion: oldSide.statuses.length,
+      // Warm standby: reads answered by the DR region while its database was still a read-only replica.
+      readOnlyReadsBeforePromotion: reader ? reader.ok : null,
+      readOnlyReadsSent: reader ? reader.sent : null,
     },
   };
 }

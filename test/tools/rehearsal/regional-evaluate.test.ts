@@ -34,7 +34,7 @@ const lossObs = (over: Partial<RegionalObservation> = {}): RegionalObservation =
   splitBrainWrites: 0,
   replicationLagSeconds: 0.08,
   lagSampleAgeMs: 50,
-  measured: { detectionSeconds: 1.5 },
+  measured: { detectionSeconds: 1.5, readOnlyReadsBeforePromotion: 12, readOnlyReadsSent: 14, writesToLostRegion: 10 },
   ...over,
 });
 // Dead region for 2 s, then read-only DR (reads 200, writes 503), then writes from T0 + 3 s.
@@ -66,9 +66,11 @@ describe('region loss', () => {
     expect(evaluateRegionLoss(lossObs({ replicationLagSeconds: null }), lossRecords, limits).status).toBe('fail');
   });
 
-  it('fails when the DR region served no read before the first write', () => {
-    const noReads = load((t, op) => (t < T0 ? 200 : t < T0 + 3000 ? 0 : op === 'write' ? 201 : 200));
-    expect(evaluateRegionLoss(lossObs(), noReads, limits).checks.find((c) => c.name.startsWith('reads served'))?.pass).toBe(false);
+  it('fails when the standby region answered no read before the promotion; pilot light (no task to ask) is not judged on it', () => {
+    const noReads = lossObs({ measured: { detectionSeconds: 1.5, readOnlyReadsBeforePromotion: 0, readOnlyReadsSent: 14 } });
+    expect(evaluateRegionLoss(noReads, lossRecords, limits).checks.find((c) => c.name.includes('serves reads'))?.pass).toBe(false);
+    const pilot = lossObs({ measured: { detectionSeconds: 1.5, readOnlyReadsBeforePromotion: null, readOnlyReadsSent: null } });
+    expect(evaluateRegionLoss(pilot, lossRecords, limits).checks.some((c) => c.name.includes('serves reads'))).toBe(false);
   });
 
   it('sets the report\'s lost-region figures beside the measured ones, in template time too', () => {

@@ -154,3 +154,22 @@ async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<void> 
     await sleep(10);
   }
 }
+
+describe('LinkProxy.cut (the region dies with its network)', () => {
+  it('drops what is still on the wire and resets the connection', async () => {
+    const link = new LinkProxy({ host: '127.0.0.1', port: await echoServer() }, 200);
+    await link.listen(await freePort());
+    closers.push(() => link.close());
+    const s = await client(link.port);
+    const got: string[] = [];
+    s.on('data', (d) => got.push(d.toString()));
+    const closed = new Promise<void>((r) => s.once('close', () => r()));
+    s.on('error', () => undefined);
+    s.write('in flight');
+    await sleep(50);
+    link.cut();
+    await closed;
+    await sleep(400);
+    expect(got).toEqual([]);
+  });
+});
