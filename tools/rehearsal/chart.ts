@@ -90,8 +90,9 @@ export function timelineSvg(input: ChartInput): string {
   const w = WIDTH - left - right;
   const h = HEIGHT - top - bottom;
   const perSecond = 1000 / bucketMs;
-  const maxRps = niceMax(Math.max(...buckets.map((b) => OUTCOMES.reduce((s, o) => s + b.counts[o], 0) * perSecond)));
-  const maxP99 = niceMax(Math.max(1, ...buckets.map((b) => b.p99Ms ?? 0)));
+  // Headroom above the tallest bar keeps the marker labels at the top readable.
+  const maxRps = niceMax(1.6 * Math.max(...buckets.map((b) => OUTCOMES.reduce((s, o) => s + b.counts[o], 0) * perSecond)));
+  const maxP99 = niceMax(1.6 * Math.max(1, ...buckets.map((b) => b.p99Ms ?? 0)));
   const x = (t: number) => left + ((t - input.from) / span) * w;
   const y = (rps: number) => top + h - (rps / maxRps) * h;
   const yl = (ms: number) => top + h - (ms / maxP99) * h;

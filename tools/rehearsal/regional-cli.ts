@@ -103,7 +103,7 @@ export interface RegionalReport {
 function markers(obs: RegionalObservation): Marker[] {
   const m: Marker[] = [{ at: obs.faultAt, label: obs.name === 'region-switchover' ? 'switchover starts' : obs.name === 'region-loss' ? 'region lost' : 'partition', kind: 'fault' }];
   // The steps that the fault and recovery markers already show are left out.
-  for (const s of obs.steps) if (!['loss', 'partition', 'heal', 'first write'].includes(s.step)) m.push({ at: s.at, label: s.step, kind: 'step' });
+  for (const s of obs.steps) if (!['loss', 'partition', 'heal', 'first write', 'caught up'].includes(s.step)) m.push({ at: s.at, label: s.step, kind: 'step' });
   if (obs.faultEndAt !== undefined && obs.name === 'region-partition') m.push({ at: obs.faultEndAt, label: 'healed', kind: 'step' });
   if (obs.recoveredAt !== undefined) m.push({ at: obs.recoveredAt, label: obs.name === 'region-loss' ? 'first write in DR' : obs.name === 'region-partition' ? 'caught up' : 'writes after failback', kind: 'recovery' });
   return m;
