@@ -35,6 +35,9 @@ export { InfrastructureAlarms, type InfrastructureAlarmsProps, type IDatabaseMet
 export { ServiceDashboard, type ServiceDashboardProps } from './slo/service-dashboard';
 export { ApplicationSignalsSlos, type ApplicationSignalsSlosProps } from './slo/application-signals-slos';
 
+// Regional disaster recovery
+export { ExternalProbe, type ExternalProbeProps } from './dr/external-probe';
+
 // Zone evacuation: zonal autoshift with practice runs, gray-failure alarms
 export { ZonalAutoshift, type ZonalAutoshiftProps } from './zonal/zonal-autoshift';
 export { ZonalOutlierAlarms, type ZonalOutlierAlarmsProps, type ZoneOutlierAlarms } from './zonal/zonal-outlier-alarms';
