@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
@@ -12,7 +13,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as synthetics from 'aws-cdk-lib/aws-synthetics';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlarmTopic, ExternalProbe, type ExternalProbeProps } from '@ha-reference/constructs';
+import { AlarmTopic, ExternalProbe, ResilienceChecks, type ExternalProbeProps } from '@ha-reference/constructs';
 import { newApp, newStack } from '../../support/synth';
 
 type Resource = { Type: string; Properties: Record<string, any> };
@@ -159,14 +160,14 @@ describe('ExternalProbe: the alarm', () => {
   });
 });
 
-describe('ExternalProbe: the AwsSolutions checks', () => {
+describe('ExternalProbe: the AwsSolutions and resilience checks', () => {
   let synthError: unknown;
   let stack: Stack;
 
   beforeAll(() => {
-    // GIVEN the AwsSolutions pack registered before anything is built
+    // GIVEN the AwsSolutions pack and this library's resilience rules registered before anything is built
     const app = newApp();
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ResilienceChecks(app));
     stack = newStack(app);
     // WHEN a probe pages through an AlarmTopic, as a DR site does
     const paging = new AlarmTopic(stack, 'Paging', { emailAddresses: ['oncall@example.com'] });
@@ -254,9 +255,9 @@ describe('ExternalProbe: the script against real servers', () => {
   let httpsServer: https.Server;
   let httpBase: string;
   let httpsBase: string;
-  const seen: { path: string; host?: string; servername?: string | false }[] = [];
+  const seen: { path: string; host?: string; servername?: string }[] = [];
 
-  const handle = (servername: (req: http.IncomingMessage) => string | false | undefined) => (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const handle = (servername: (req: http.IncomingMessage) => string | undefined) => (req: http.IncomingMessage, res: http.ServerResponse) => {
     seen.push({ path: req.url ?? '', host: req.headers.host, servername: servername(req) });
     if (req.url === '/ready') res.writeHead(200).end('ok');
     else if (req.url === '/down') res.writeHead(503).end('not ready');
@@ -275,7 +276,7 @@ describe('ExternalProbe: the script against real servers', () => {
     httpServer = http.createServer(handle(() => undefined));
     httpsServer = https.createServer(
       { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) },
-      handle((req) => (req.socket as import('node:tls').TLSSocket).servername),
+      handle((req) => (req.socket as TLSSocket).servername || undefined),
     );
     await Promise.all([new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r)), new Promise<void>((r) => httpsServer.listen(0, '127.0.0.1', r))]);
     httpBase = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
