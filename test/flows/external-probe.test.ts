@@ -1,7 +1,8 @@
-import { beforeAll, describe, expect } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AlarmTopic, ExternalProbe } from '@ha-reference/constructs';
 import { newStack, Template } from '../support/synth';
-import { asRole, check, flow, FlowRow, Verdict } from './flow-table';
+import { asRole, check, flow, FlowRow, flowRows, Verdict } from './flow-table';
+import { interactionsOf, uncovered } from './interactions';
 import { ACCOUNT, CfnTemplate, globMatches, OTHER_ACCOUNT, PolicyWorld, stemOf } from './policy-world';
 import { synthWorlds } from './worlds';
 
@@ -51,15 +52,25 @@ function probeOf(name: string, world: PolicyWorld): Probe {
 
 describe('flow: the external probe writes its artifacts and metrics, and its alarm pages', () => {
   let probes: Probe[];
+  let alone: PolicyWorld;
 
   beforeAll(() => {
     // The construct alone, in the DR region of a DR site.
     const stack = newStack();
     const paging = new AlarmTopic(stack, 'Paging', { emailAddresses: ['oncall@example.com'] });
     new ExternalProbe(stack, 'PrimaryProbe', { url: 'https://primary.example.com/health/ready', hostname: 'app.example.com', topic: paging.topic, watchedRegion: 'eu-west-1' });
-    const alone = new PolicyWorld(Template.fromStack(stack).toJSON() as CfnTemplate, stack.region);
+    alone = new PolicyWorld(Template.fromStack(stack).toJSON() as CfnTemplate, stack.region);
     const site = synthWorlds({ dr: { strategy: 'pilot-light' } }).drSite!;
     probes = [probeOf('ExternalProbe alone', alone), probeOf('HaDrSite (pilot light)', site)];
+  });
+
+  it('has a row in docs/flows.md for every interaction of the construct (its role, grants, bucket, key and topic policies)', () => {
+    // flow-table.test.ts leaves the DR site out of its coverage check; the construct's own interactions, wherever it
+    // is used, are checked here, so a new grant in it fails until it has a row.
+    const interactions = interactionsOf(alone, 'ExternalProbe alone');
+    expect(interactions.length).toBeGreaterThan(10);
+    const gaps = uncovered(flowRows(), interactions).map((i) => `${i.kind}: ${i.who} ${i.what} ${i.on} (${i.effect}, ${i.source})`);
+    expect([...new Set(gaps)], 'interactions with no row in docs/flows.md').toEqual([]);
   });
 
   /** Every probe's `pick`ed resource must be named by one of the row's tokens (in `who` or `on`). */
