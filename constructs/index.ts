@@ -35,15 +35,13 @@ export { InfrastructureAlarms, type InfrastructureAlarmsProps, type IDatabaseMet
 export { ServiceDashboard, type ServiceDashboardProps } from './slo/service-dashboard';
 export { ApplicationSignalsSlos, type ApplicationSignalsSlosProps } from './slo/application-signals-slos';
 
-// Regional disaster recovery
-export { ExternalProbe, type ExternalProbeProps } from './dr/external-probe';
-
 // Zone evacuation: zonal autoshift with practice runs, gray-failure alarms
 export { ZonalAutoshift, type ZonalAutoshiftProps } from './zonal/zonal-autoshift';
 export { ZonalOutlierAlarms, type ZonalOutlierAlarmsProps, type ZoneOutlierAlarms } from './zonal/zonal-outlier-alarms';
 
-// Regional disaster recovery: DNS failover between regions
+// Regional disaster recovery: DNS failover between regions, and monitoring from outside the watched region
 export { DnsFailover, type DnsFailoverProps, type FailoverHealthCheckOptions } from './dr/dns-failover';
+export { ExternalProbe, type ExternalProbeProps } from './dr/external-probe';
 
 // Chaos experiments
 export { FisExperiment, EmptyTargetResolutionMode, type FisExperimentProps, type FisTarget, type FisTargetFilter, type FisAction } from './chaos/fis-experiment';
