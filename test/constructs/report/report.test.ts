@@ -116,6 +116,14 @@ describe('report on a cloud assembly', () => {
     expect(exitCodeOf(report)).toBe(0);
   });
 
+  it('judges ExternalProbe across the stacks of the assembly: the primary is watched from the DR region, the standby is not', () => {
+    const report = buildReport(loadInput(fixture('dr-assembly')));
+    const external = report.findings.filter((f) => f.rule === 'Resilience-ExternalProbe');
+    // Primary/LoadBalancer: DrSite's Route 53 health check reads its DNS name (Fn::GetStackOutput) and PrimaryRecord reads the check.
+    expect(external.map((f) => `${f.severity} ${f.stack} ${f.resource}`)).toEqual(['warning DrSite StandbyLoadBalancer']);
+    expect(external[0].message).toMatch(/^The stack pages through 2 alarms in its own region \(LagAlarm, CanaryAlarm\), and nothing outside the region probes this internet-facing load balancer/);
+  });
+
   it('refuses input that is not a template, with a one-line message naming the path', () => {
     expect(() => loadInput(fixture('missing.json'))).toThrow(new UsageError(`${fixture('missing.json')}: no such file or directory (give a cloud assembly directory such as cdk.out, or a CloudFormation template JSON file)`));
     expect(() => loadInput(fixture('not-a-template.json'))).toThrow(/is not a CloudFormation template: it has no Resources section/);
