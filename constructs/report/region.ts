@@ -264,7 +264,7 @@ const file = (stack: LoadedStack) => stack.templateFile;
 
 /** A Route 53 health check (failover detection), else a canary outside the primary region with a paging alarm, else manual. */
 function detectionTerm(stacks: readonly LoadedStack[], primaryRegion: string | undefined): RecoveryTerm {
-  const checks: Array<RecoveryTerm & { primary: boolean }> = [];
+  const checks: Array<RecoveryTerm & { rank: number }> = [];
   for (const stack of stacks) {
     for (const [id, check] of resourcesOfType(stack.template, 'AWS::Route53::HealthCheck')) {
       const config = get(props(check), 'HealthCheckConfig');
@@ -281,13 +281,18 @@ function detectionTerm(stacks: readonly LoadedStack[], primaryRegion: string | u
         basis: `Route 53 health checkers, outside the region, fail the endpoint after ${n} failed checks ${i} s apart`,
         source: `${file(stack)}: ${id} (HealthCheckConfig.RequestInterval ${i} s × FailureThreshold ${n}${defaulted ? `, defaults: ${R.route53HealthUrl}` : ''})`,
         assumption: false,
-        primary: failoverRecords(stack).some((r) => r.failover === 'PRIMARY' && refersTo(r.record.HealthCheckId, id)),
+        rank: failoverRecords(stack).some((r) => r.failover === 'PRIMARY' && refersTo(r.record.HealthCheckId, id))
+          ? 2
+          : primaryRegion !== undefined && (namedRegions(config).includes(primaryRegion) || stack.region === primaryRegion)
+            ? 1
+            : 0,
       });
     }
   }
   if (checks.length > 0) {
-    // The check the PRIMARY failover record uses decides the failover; otherwise the fastest.
-    const { primary: _primary, ...best } = [...checks].sort((a, b) => Number(b.primary) - Number(a.primary) || a.seconds! - b.seconds!)[0];
+    // The check the PRIMARY failover record reads decides the failover; then a check of the primary region's
+    // endpoint; then the fastest.
+    const { rank: _rank, ...best } = [...checks].sort((a, b) => b.rank - a.rank || a.seconds! - b.seconds!)[0];
     return best;
   }
 
@@ -295,9 +300,13 @@ function detectionTerm(stacks: readonly LoadedStack[], primaryRegion: string | u
   for (const stack of stacks) {
     const { template } = stack;
     for (const [canaryId, canary] of resourcesOfType(template, 'AWS::Synthetics::Canary')) {
+      // A canary that reads the primary region's outputs watches it; one that probes a load balancer of its own
+      // template watches its own site, wherever that is.
+      const regions = namedRegions(props(canary));
+      const ownSite = resourcesOfType(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer', 'AWS::ElasticLoadBalancing::LoadBalancer').some(([lb]) => refersTo(props(canary), lb));
       const outside =
-        (stack.region !== undefined && primaryRegion !== undefined && stack.region !== primaryRegion) ||
-        namedRegions(props(canary)).some((r) => r !== stack.region);
+        (primaryRegion !== undefined && stack.region !== primaryRegion && regions.includes(primaryRegion)) ||
+        (!ownSite && ((stack.region !== undefined && primaryRegion !== undefined && stack.region !== primaryRegion) || regions.some((r) => r !== stack.region)));
       if (!outside) continue;
       const expression = str(get(props(canary), 'Schedule', 'Expression'), template);
       const rate = typeof expression === 'string' ? rateSeconds(expression) : undefined;

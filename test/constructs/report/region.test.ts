@@ -115,6 +115,29 @@ describe('lost region on variants of the assembly', () => {
     expect(inside.rtoSeconds).toBeNull();
   });
 
+  it("a canary in the DR region that probes the DR site's own load balancer does not detect the primary's loss", () => {
+    const region = recoveryOf(
+      variant(({ dr }) => {
+        delete dr.HealthCheck;
+        setProps(dr.Canary, { RunConfig: { EnvironmentVariables: { TARGET_URL: { 'Fn::GetAtt': ['StandbyLoadBalancer', 'DNSName'] } } } });
+      }),
+    );
+    expect(term(region, 'detection').seconds).toBeNull();
+  });
+
+  it("prefers the health check the PRIMARY record reads over a faster one on another endpoint", () => {
+    const region = recoveryOf(
+      variant(({ dr }) => {
+        dr.StandbyCheck = {
+          Type: 'AWS::Route53::HealthCheck',
+          Properties: { HealthCheckConfig: { Type: 'HTTPS', FullyQualifiedDomainName: { 'Fn::GetAtt': ['StandbyLoadBalancer', 'DNSName'] }, RequestInterval: 10, FailureThreshold: 1 } },
+        };
+        setProps(dr.SecondaryRecord, { HealthCheckId: { Ref: 'StandbyCheck' } });
+      }),
+    );
+    expect(term(region, 'detection')).toMatchObject({ seconds: 20, source: expect.stringMatching(/: HealthCheck \(/) });
+  });
+
   it('pilot light: the standby service at DesiredCount 0 starts all four tasks', () => {
     const region = recoveryOf(variant(({ dr }) => setProps(dr.Service, { DesiredCount: 0 })));
     expect(region.strategy).toBe('pilot-light');
