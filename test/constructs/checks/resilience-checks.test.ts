@@ -13,8 +13,9 @@ import * as ecsPatterns from 'aws-cdk-lib/aws-ecs-patterns';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { describe, expect, it } from 'vitest';
 import { ResilienceChecks } from '@ha-reference/constructs';
+import { type CfnTemplate, RESILIENCE_RULES } from '@ha-reference/constructs/pure';
 import { buildApp } from '../../../lib/app';
-import { newApp, newStack, synthApp } from '../../support/synth';
+import { newApp, newStack, synthApp, Template } from '../../support/synth';
 
 /** What a team gets from the aws-ecs-patterns defaults: one NAT gateway, one task, a single-AZ database. */
 function naiveStack(app: App = newApp()): { stack: Stack; database: rds.DatabaseInstance } {
@@ -143,11 +144,24 @@ describe('ResilienceChecks', () => {
     });
 
     it("this project's primary: watched from the DR region with a standby site, flagged with backup-restore", () => {
-      const paths = (strategy: string) => external(synthApp({ ha: { dr: { strategy } } }).app);
-      expect(paths('backup-restore')).toEqual(['HaPrimary/Service/LoadBalancer/Resource']);
+      // The rule's own verdict on the synthesised stacks, before any acknowledgment the app may add.
+      const verdicts = (strategy: string) => {
+        const app = synthApp({ ha: { dr: { strategy } } }).app;
+        const stacks = app.node.children.filter(Stack.isStack).map((s) => ({ stackName: s.stackName, region: s.region, template: Template.fromStack(s).toJSON() as CfnTemplate }));
+        const rule = RESILIENCE_RULES.find((r) => r.id === 'ExternalProbe')!;
+        return stacks.flatMap((me) =>
+          Object.entries(me.template.Resources ?? {})
+            .filter(([, r]) => rule.resourceTypes.includes(r.Type))
+            .map(([logicalId, resource]) => `${me.stackName}/${logicalId} ${rule.evaluate({ logicalId, resource, template: me.template, stackName: me.stackName, region: me.region, peers: stacks.filter((p) => p !== me) }).status}`),
+        );
+      };
+      expect(verdicts('backup-restore')).toEqual([expect.stringMatching(/^HaPrimary\/ServiceLoadBalancer[0-9A-F]{8} non-compliant$/)]);
       for (const strategy of ['pilot-light', 'warm-standby']) {
         // The canary of HaDrSite reads HaPrimary's LoadBalancerDnsName; nothing outside us-west-2 probes the standby's.
-        expect(paths(strategy)).not.toContain('HaPrimary/Service/LoadBalancer/Resource');
+        expect(verdicts(strategy).sort()).toEqual([
+          expect.stringMatching(/^HaDrSite\/ServiceLoadBalancer[0-9A-F]{8} non-compliant$/),
+          expect.stringMatching(/^HaPrimary\/ServiceLoadBalancer[0-9A-F]{8} compliant$/),
+        ]);
       }
     });
   });
