@@ -166,11 +166,13 @@ describe('dr.strategy pilot-light', () => {
   it('gives the lost-region row of the report from the canary, the replica and its lag alarm', () => {
     const report = buildReport(loadInput(app.synth().directory));
     const row = report.recovery.find((r) => r.failure === 'lost region')!;
-    // Canary every 60 s, 3 failed runs; promotion (600 s) and the service deployment (1200 s) are labelled assumptions.
+    // Canary every 60 s, 3 failed runs; promotion (600 s) and the task start (60 s) are labelled assumptions; the
+    // standby target group's 2 healthy checks 5 s apart; no dns config, so moving users is a person's step.
     expect(row.detectSeconds).toBe(180);
-    expect(row.recoverSeconds).toBe(180 + 600 + 1200);
+    expect(report.lostRegion).toMatchObject({ strategy: 'pilot-light', rtoSeconds: null, rtoKnownSeconds: 180 + 600 + 70 });
+    expect(row.recoverSeconds).toBeNull();
     expect(row.rpoSeconds).toBe(DrSiteStack.REPLICA_LAG_ALARM_SECONDS);
-    expect(row.notes).toMatch(/Synthetics canary in another region/);
+    expect(row.notes).toMatch(/Strategy pilot-light .*detection 180 s \+ promotion 600 s \(assumed\) \+ scaling 70 s \(assumed\) \+ dns manual/);
   });
 });
 
