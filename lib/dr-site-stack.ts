@@ -124,6 +124,14 @@ export class DrSiteStack extends Stack {
       });
     }
 
+    Validations.of(this.service.loadBalancer).acknowledge({
+      id: 'Resilience-ExternalProbe',
+      reason:
+        'standby site: users reach this load balancer only after a regional failover, when the runbook has promoted the replica ' +
+        'and its own SLO alarms page from this region; a probe from the primary region would read this stack\'s output, which ' +
+        'HaPrimary (deployed first) cannot, and losing this region before a failover costs no request',
+    });
+
     this.alarmTopic = new AlarmTopic(this, 'Paging', {
       displayName: 'HA reference: DR region paging',
       emailAddresses: config.alarmEmail ? [config.alarmEmail] : [],

@@ -231,7 +231,7 @@ describe("lost region on this project's app, per dr.strategy", () => {
     const region = reports['pilot-light'].lostRegion;
     expect(region).toMatchObject({ strategy: 'pilot-light', primaryRegion: 'us-east-1', drRegion: 'us-west-2' });
     expect(term(region, 'detection').seconds).toBe(DrSiteStack.CANARY_RATE_MINUTES * 60 * DrSiteStack.CANARY_FAILURES_TO_ALARM);
-    expect(term(region, 'detection').source).toMatch(/HaDrSite\.template\.json: PrimaryProbe[0-9A-F]{8} \(Schedule rate\(1 minute\)\) and PrimaryProbeAlarm[0-9A-F]{8}/);
+    expect(term(region, 'detection').source).toMatch(/HaDrSite\.template\.json: PrimaryProbeCanary[0-9A-F]{8} \(Schedule rate\(1 minute\)\) and PrimaryProbeAlarm[0-9A-F]{8}/);
     // 60 s task start (assumed) + 2 healthy checks 5 s apart on the standby target group.
     expect(term(region, 'scaling').seconds).toBe(70);
     expect(region.rpo).toMatchObject({ seconds: DrSiteStack.REPLICA_LAG_ALARM_SECONDS, assumption: false });
