@@ -17,6 +17,9 @@ export { DatabaseRestoreTesting, type DatabaseRestoreTestingProps } from './data
 export { CrossRegionReplica, type CrossRegionReplicaProps } from './database/cross-region-replica';
 export { DrBackupVault, type DrBackupVaultProps, type DrVaultLockOptions } from './database/dr-backup-vault';
 
+// Regional disaster recovery
+export { RegionFailoverRunbook, type RegionFailoverRunbookProps } from './dr/failover-runbook';
+
 // SLOs and alarms
 export { AlarmTopic, type AlarmTopicProps } from './slo/alarm-topic';
 export { BurnRateSeverity, type BurnRateTier, type ResolvedTier } from './slo/burn-rate';
