@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -170,7 +170,9 @@ export class RegionFailoverRunbook extends Construct {
         throw new Error(`documentName must be 3 to 128 letters, digits, "_", "-" or "." and not begin with "aws", "amazon" or "amzn", got "${props.documentName}"`);
       }
     }
-    const alarmRegion = props.primaryDownAlarm.env.region;
+    // An imported alarm's region is in its ARN; an alarm of this app's, in its stack's environment.
+    const alarmArn = props.primaryDownAlarm.alarmArn;
+    const alarmRegion = Token.isUnresolved(alarmArn) ? props.primaryDownAlarm.env.region : Arn.split(alarmArn, ArnFormat.COLON_RESOURCE_NAME).region;
     if (!Token.isUnresolved(alarmRegion) && !Token.isUnresolved(stack.region) && alarmRegion !== stack.region) {
       throw new Error(`primaryDownAlarm must be an alarm of this stack's region (${stack.region}), where the runbook reads it, got one in ${alarmRegion}`);
     }
