@@ -206,7 +206,11 @@ export class RegionFailoverRunbook extends Construct {
       );
     }
     this.role.addToPolicy(new iam.PolicyStatement({ sid: 'PromoteReplica', actions: ['rds:PromoteReadReplica', 'rds:DescribeDBInstances'], resources: [replicaArn] }));
-    this.role.addToPolicy(new iam.PolicyStatement({ sid: 'ScaleService', actions: ['ecs:UpdateService', 'ecs:DescribeServices'], resources: [props.service.serviceArn] }));
+    // The service's ARN in the long format, which IAM authorises (service/<cluster>/<service>), whatever format
+    // `serviceArn` of an imported service has (@aws-cdk/aws-ecs:arnFormatIncludesClusterName):
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-account-settings.html#ecs-resource-ids
+    const serviceArn = stack.formatArn({ service: 'ecs', resource: 'service', resourceName: `${clusterName}/${serviceName}`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    this.role.addToPolicy(new iam.PolicyStatement({ sid: 'ScaleService', actions: ['ecs:UpdateService', 'ecs:DescribeServices'], resources: [serviceArn] }));
     // A scalable target's ARN ends in an ID that Application Auto Scaling assigns (not the service's resource ID), so
     // no policy can name it at synth; the statement is limited to ECS desired counts in this region and account. The
     // one service follows from Application Auto Scaling checking that the caller may ecs:DescribeServices and

@@ -280,6 +280,18 @@ describe('RegionFailoverRunbook with a composite alarm', () => {
   });
 });
 
+describe('RegionFailoverRunbook with an imported service', () => {
+  it.each([true, false])('names the service in the long ARN format IAM authorises (arnFormatIncludesClusterName %s)', (flag) => {
+    const app = newApp({ '@aws-cdk/aws-ecs:arnFormatIncludesClusterName': flag });
+    const stack = new Stack(app, 'Imported', { env: { account: ACCOUNT, region: DR_REGION } });
+    const { service, alarm } = importedService(stack);
+    new RegionFailoverRunbook(stack, 'Failover', { replicaIdentifier: 'replica', service, desiredCount: 3, primaryDownAlarm: alarm });
+    const [policy] = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
+    const statement = (policy!.Properties.PolicyDocument.Statement as { Sid: string; Resource: unknown }[]).find((s) => s.Sid === 'ScaleService')!;
+    expect(statement.Resource).toBe(`arn:aws:ecs:${DR_REGION}:${ACCOUNT}:service/standby/web`);
+  });
+});
+
 describe('RegionFailoverRunbook under AwsSolutions checks', () => {
   it('synthesises with no unacknowledged finding', () => {
     const app = newApp();
