@@ -17,9 +17,6 @@ export { DatabaseRestoreTesting, type DatabaseRestoreTestingProps } from './data
 export { CrossRegionReplica, type CrossRegionReplicaProps } from './database/cross-region-replica';
 export { DrBackupVault, type DrBackupVaultProps, type DrVaultLockOptions } from './database/dr-backup-vault';
 
-// Regional disaster recovery
-export { RegionFailoverRunbook, type RegionFailoverRunbookProps } from './dr/failover-runbook';
-
 // SLOs and alarms
 export { AlarmTopic, type AlarmTopicProps } from './slo/alarm-topic';
 export { BurnRateSeverity, type BurnRateTier, type ResolvedTier } from './slo/burn-rate';
@@ -42,8 +39,9 @@ export { ApplicationSignalsSlos, type ApplicationSignalsSlosProps } from './slo/
 export { ZonalAutoshift, type ZonalAutoshiftProps } from './zonal/zonal-autoshift';
 export { ZonalOutlierAlarms, type ZonalOutlierAlarmsProps, type ZoneOutlierAlarms } from './zonal/zonal-outlier-alarms';
 
-// Regional disaster recovery: DNS failover between regions
+// Regional disaster recovery: DNS failover between regions, the failover runbook
 export { DnsFailover, type DnsFailoverProps, type FailoverHealthCheckOptions } from './dr/dns-failover';
+export { RegionFailoverRunbook, type RegionFailoverRunbookProps } from './dr/failover-runbook';
 
 // Chaos experiments
 export { FisExperiment, EmptyTargetResolutionMode, type FisExperimentProps, type FisTarget, type FisTargetFilter, type FisAction } from './chaos/fis-experiment';

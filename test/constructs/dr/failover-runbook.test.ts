@@ -5,9 +5,10 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { RegionFailoverRunbook, type RegionFailoverRunbookProps } from '@ha-reference/constructs';
+import { DnsFailover, RegionFailoverRunbook, type RegionFailoverRunbookProps } from '@ha-reference/constructs';
 import { newApp } from '../../support/synth';
 import { ACCOUNT, documentOf, DR_REGION, drSiteFixture, HEALTH_CHECK_ID, type DocumentContent, type DrSiteFixture, type Step } from './fixture';
 
@@ -289,6 +290,30 @@ describe('RegionFailoverRunbook with an imported service', () => {
     const [policy] = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
     const statement = (policy!.Properties.PolicyDocument.Statement as { Sid: string; Resource: unknown }[]).find((s) => s.Sid === 'ScaleService')!;
     expect(statement.Resource).toBe(`arn:aws:ecs:${DR_REGION}:${ACCOUNT}:service/standby/web`);
+  });
+});
+
+describe('RegionFailoverRunbook with the DNS failover of the DR site', () => {
+  it('reads the health check DnsFailover creates, and may read only that one', () => {
+    const app = newApp();
+    const stack = new Stack(app, 'Dns', { env: { account: ACCOUNT, region: DR_REGION } });
+    const { service, alarm } = importedService(stack);
+    const dns = new DnsFailover(stack, 'DnsFailover', {
+      hostedZone: route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com' }),
+      recordName: 'api.example.com',
+      primaryDnsName: 'primary-123.us-east-1.elb.amazonaws.com',
+      secondaryDnsName: 'standby-456.us-west-2.elb.amazonaws.com',
+      healthCheck: { path: '/health/ready' },
+    });
+    new RegionFailoverRunbook(stack, 'Failover', { replicaIdentifier: 'replica', service, desiredCount: 3, primaryDownAlarm: alarm, healthCheckId: dns.healthCheck.healthCheckId });
+    const template = Template.fromStack(stack).toJSON() as CfnJson;
+    const healthCheck = stack.resolve(dns.healthCheck.healthCheckId);
+    const { content } = documentOf(template);
+    expect(step(content, 'ReadPrimaryHealthCheck').inputs.HealthCheckId).toEqual(healthCheck);
+    expect(step(content, 'ReadDnsHealthCheck').inputs.HealthCheckId).toEqual(healthCheck);
+    const [policy] = Object.values(template.Resources).filter((r) => r.Type === 'AWS::IAM::Policy');
+    const statement = ((policy!.Properties!.PolicyDocument as { Statement: { Sid: string; Resource: unknown }[] }).Statement).find((s) => s.Sid === 'ReadPrimaryHealthCheck')!;
+    expect(statement.Resource).toEqual({ 'Fn::Join': ['', ['arn:aws:route53:::healthcheck/', healthCheck]] });
   });
 });
 
