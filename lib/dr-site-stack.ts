@@ -11,6 +11,7 @@ import {
   DnsFailover,
   ExternalProbe,
   InfrastructureAlarms,
+  RegionFailoverRunbook,
   MultiAzNetwork,
   ResilientFargateService,
   ServiceDashboard,
@@ -70,6 +71,8 @@ export class DrSiteStack extends Stack {
   public readonly primaryProbe: ExternalProbe;
   /** With `dns` configured: the PRIMARY and SECONDARY records and the health check on the primary. */
   public readonly dnsFailover?: DnsFailover;
+  /** The SSM Automation runbook that promotes the replica and scales the standby service, guarded against split brain. */
+  public readonly failoverRunbook: RegionFailoverRunbook;
 
   /** Minutes between canary runs, and failed runs in a row that page: detection ≈ rate × failures. */
   public static readonly CANARY_RATE_MINUTES = 1;
@@ -202,6 +205,19 @@ export class DrSiteStack extends Stack {
         'no DNS failover: users keep calling the primary load balancer and nothing moves them to the DR region; after a promotion, give users the standby load balancer (output LoadBalancerDnsName) yourself, or set dns (docs/disaster-recovery.md, "Lost region")',
       );
     }
+
+    // Failover as code (docs/failover-runbook.md): refuses unless the probe from here sees the primary down (and, with
+    // dns, Route 53's health check agrees), then promotes the replica and scales the standby to the primary's capacity.
+    this.failoverRunbook = new RegionFailoverRunbook(this, 'Failover', {
+      replicaIdentifier: this.replica.identifier,
+      service: this.service.service,
+      desiredCount: config.service.desiredCount,
+      maxCount: config.service.maxCount,
+      primaryDownAlarm: this.primaryProbe.alarm,
+      healthCheckId: this.dnsFailover?.healthCheck.healthCheckId,
+      loadBalancer: this.service.loadBalancer,
+    });
+    new CfnOutput(this, 'FailoverCommand', { value: this.failoverRunbook.startCommand, description: 'Starts the regional failover runbook (docs/failover-runbook.md)' });
   }
 }
 
