@@ -9,7 +9,8 @@
  *   (replicated automated backups, an AWS Backup copy action, a global table or database);
  * - `none`: no replica and no copy outside the region (or no database at all).
  *
- * RTO = detection + promotion (replica strategies) or restore + redeployment (backup-restore) + scaling + DNS.
+ * RTO = detection (+ the failover runbook's guard, when its alarm is slower) + promotion (replica strategies) or restore
+ * + redeployment (backup-restore) + scaling + DNS.
  * The terms are added, a conservative bound: a runbook may overlap promotion and scaling. Each term says where its
  * figure comes from: a template and the resources read (with the values), or an assumption with the AWS page it
  * rests on. A term with no figure (`null`, "manual") makes the RTO `null`; `rtoKnownSeconds` is then the sum of
@@ -37,7 +38,7 @@ export type DrStrategyKind = 'backup-restore' | 'pilot-light' | 'warm-standby' |
 
 /** One term of the RTO (or the RPO), with where its figure comes from. */
 export interface RecoveryTerm {
-  /** `detection`, `promotion`, `restore`, `redeployment`, `scaling`, `dns` or, for the RPO, `data`. */
+  /** `detection`, `guard`, `promotion`, `restore`, `redeployment`, `scaling`, `dns` or, for the RPO, `data`. */
   readonly term: string;
   /** Seconds; `null` when nothing in the templates gives a figure and a person must act ("manual"). */
   readonly seconds: number | null;
@@ -150,7 +151,8 @@ export function lostRegionRecovery(stacks: readonly LoadedStack[], databases: re
       standbyServices.length === 0
         ? 'no ECS service in its stack'
         : standbyServices.map((s) => `${s.stack.name}/${s.id} DesiredCount ${s.desiredText}`).join(', ');
-    const rto = [detection, promotionTerm(replicas), scalingTerm(strategy, standbyServices, primaryServices), dns];
+    const guard = guardTerm(stacks, drStacks, primaryRegion, detection);
+    const rto = [detection, ...(guard ? [guard] : []), promotionTerm(replicas), scalingTerm(strategy, standbyServices, primaryServices), dns];
     const rpo = replicaRpoTerm(replicas);
     return {
       strategy,
@@ -296,7 +298,23 @@ function detectionTerm(stacks: readonly LoadedStack[], primaryRegion: string | u
     return best;
   }
 
-  const canaries: RecoveryTerm[] = [];
+  const canaries = canaryDetections(stacks, primaryRegion);
+  if (canaries.length > 0) {
+    const { alarmId: _alarm, stack: _stack, ...fastest } = [...canaries].sort((a, b) => a.seconds! - b.seconds!)[0];
+    return fastest;
+  }
+  return {
+    term: 'detection',
+    seconds: null,
+    basis: 'none: manual. Nothing outside the lost region watches it; users or a person notice',
+    source: `no AWS::Route53::HealthCheck, and no AWS::Synthetics::Canary outside ${primaryRegion ?? 'the primary region'} with a paging alarm on its SuccessPercent`,
+    assumption: false,
+  };
+}
+
+/** Canaries outside the primary region with a paging alarm on their SuccessPercent, each with its detection time. */
+function canaryDetections(stacks: readonly LoadedStack[], primaryRegion: string | undefined): Array<RecoveryTerm & { alarmId: string; stack: LoadedStack }> {
+  const canaries: Array<RecoveryTerm & { alarmId: string; stack: LoadedStack }> = [];
   for (const stack of stacks) {
     const { template } = stack;
     for (const [canaryId, canary] of resourcesOfType(template, 'AWS::Synthetics::Canary')) {
@@ -329,18 +347,46 @@ function detectionTerm(stacks: readonly LoadedStack[], primaryRegion: string | u
           basis: `a Synthetics canary in ${stack.region ?? 'another region'} pages through its own region after ${points} failed run${points === 1 ? '' : 's'} ${step} s apart`,
           source: `${file(stack)}: ${canaryId} (Schedule ${expression}) and ${alarmId} (CloudWatchSynthetics SuccessPercent, ${p.DatapointsToAlarm !== undefined ? 'DatapointsToAlarm' : 'EvaluationPeriods'} ${points}, Period ${period ?? rate} s)`,
           assumption: false,
+          alarmId,
+          stack,
         });
       }
     }
   }
-  if (canaries.length > 0) return canaries.sort((a, b) => a.seconds! - b.seconds!)[0];
-  return {
-    term: 'detection',
-    seconds: null,
-    basis: 'none: manual. Nothing outside the lost region watches it; users or a person notice',
-    source: `no AWS::Route53::HealthCheck, and no AWS::Synthetics::Canary outside ${primaryRegion ?? 'the primary region'} with a paging alarm on its SuccessPercent`,
-    assumption: false,
-  };
+  return canaries;
+}
+
+/**
+ * A failover runbook (an SSM Automation document in the standby's stack) that refuses to promote until an alarm is in
+ * ALARM cannot start before that alarm fires: when the alarm is slower than `detection`, the difference is a term.
+ * The on-call person's reaction to the page, before starting the runbook, is not counted.
+ */
+function guardTerm(stacks: readonly LoadedStack[], drStacks: ReadonlySet<LoadedStack>, primaryRegion: string | undefined, detection: RecoveryTerm): RecoveryTerm | undefined {
+  const canaries = canaryDetections(stacks, primaryRegion);
+  for (const stack of drStacks) {
+    for (const [docId, doc] of resourcesOfType(stack.template, 'AWS::SSM::Document')) {
+      const p = props(doc);
+      if (p.DocumentType !== 'Automation') continue;
+      const steps = get(p, 'Content', 'mainSteps');
+      for (const step of Array.isArray(steps) ? steps : []) {
+        const inputs = get(step, 'inputs');
+        if (get(inputs, 'Api') !== 'DescribeAlarms' || get(step, 'action') !== 'aws:assertAwsResourceProperty') continue;
+        const names = get(inputs, 'AlarmNames');
+        for (const name of Array.isArray(names) ? names : []) {
+          const guard = canaries.find((c) => c.stack === stack && refTarget(name) === c.alarmId);
+          if (!guard || guard.seconds === null || detection.seconds === null || guard.seconds <= detection.seconds) continue;
+          return {
+            term: 'guard',
+            seconds: guard.seconds - detection.seconds,
+            basis: `the failover runbook promotes only once its guard alarm ${guard.alarmId} is in ALARM (${guard.seconds} s after the failure), ${guard.seconds - detection.seconds} s after detection`,
+            source: `${file(stack)}: ${docId} (step ${String(get(step, 'name'))}, DescribeAlarms ${guard.alarmId}); ${guard.source}`,
+            assumption: false,
+          };
+        }
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Regions an Fn::GetStackOutput inside a value names. */

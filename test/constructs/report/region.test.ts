@@ -244,6 +244,25 @@ describe("lost region on this project's app, per dr.strategy", () => {
     expect(term(region, 'promotion').seconds).toBe(REGION_FIGURES.replicaPromotionSeconds);
   });
 
+  it('pilot light without dns: the guard adds nothing, the canary alarm that detects is the runbook\'s guard', () => {
+    expect(reports['pilot-light'].lostRegion.rto.map((t) => t.term)).toEqual(['detection', 'promotion', 'scaling', 'dns']);
+  });
+
+  it('warm standby with dns: Route 53 detects in 30 s, the runbook waits for its canary guard (180 s), then promotion and the 60 s TTL', () => {
+    const { app, synthError } = synthApp({ ha: { dns: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com', recordName: 'api.example.com' }, dr: { strategy: 'warm-standby' } } });
+    expect(synthError).toBeUndefined();
+    const region = buildReport(loadInput(app.synth().directory)).lostRegion;
+    expect(region.rto.map((t) => [t.term, t.seconds])).toEqual([
+      ['detection', 30],
+      ['guard', 150],
+      ['promotion', REGION_FIGURES.replicaPromotionSeconds],
+      ['scaling', 0],
+      ['dns', 60],
+    ]);
+    expect(term(region, 'guard').source).toMatch(/HaDrSite\.template\.json: FailoverDocument[0-9A-F]{8} \(step AssertPrimaryDown, DescribeAlarms PrimaryProbeAlarm[0-9A-F]{8}\)/);
+    expect(region.rtoSeconds).toBe(30 + 150 + REGION_FIGURES.replicaPromotionSeconds + 60);
+  });
+
   it('every strategy without dns config leaves the DNS step to a person, so the RTO is manual with a lower bound', () => {
     for (const report of Object.values(reports)) {
       expect(term(report.lostRegion, 'dns').seconds).toBeNull();
