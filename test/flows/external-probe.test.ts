@@ -65,8 +65,8 @@ describe('flow: the external probe writes its artifacts and metrics, and its ala
   });
 
   it('has a row in docs/flows.md for every interaction of the construct (its role, grants, bucket, key and topic policies)', () => {
-    // flow-table.test.ts leaves the DR site out of its coverage check; the construct's own interactions, wherever it
-    // is used, are checked here, so a new grant in it fails until it has a row.
+    // flow-table.test.ts checks the DR site's interactions; the construct's own, wherever it is used, are checked
+    // here, so a new grant in it fails until it has a row.
     const interactions = interactionsOf(alone, 'ExternalProbe alone');
     expect(interactions.length).toBeGreaterThan(10);
     const gaps = uncovered(flowRows(), interactions).map((i) => `${i.kind}: ${i.who} ${i.what} ${i.on} (${i.effect}, ${i.source})`);
