@@ -1,6 +1,6 @@
 import { anonymousPrincipal } from '@cloud-copilot/iam-simulate';
 import { Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { documentOf, drSiteFixture, HEALTH_CHECK_ID } from '../constructs/dr/fixture';
 import { asRole, check, flow, type FlowRow, type Verdict } from './flow-table';
 import { ACCOUNT, globMatches, OTHER_ACCOUNT, PolicyWorld, stemOf, type CfnTemplate } from './policy-world';
@@ -196,6 +196,24 @@ describe('flow: the failover runbook role', () => {
         as(r, 'application-autoscaling:PutScalingPolicy', scalableTarget(r), ecsDesiredCount),
       ]),
     );
+  });
+
+  it('fails a row when the role loses the statement the row rests on (the proofs can fail)', async () => {
+    // GIVEN each template with the role's statement that allows the promotion removed, nothing else changed
+    for (const r of runbooks) {
+      const template = structuredClone(r.world.template) as CfnTemplate & { Resources: Record<string, { Properties: Record<string, any> }> };
+      const policies = r.world.idsOf('AWS::IAM::Policy').filter((id) => JSON.stringify(template.Resources[id]!.Properties.Roles) === JSON.stringify([{ Ref: r.role }]));
+      expect(policies, r.name).toHaveLength(1);
+      const document = template.Resources[policies[0]!]!.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] };
+      const before = document.Statement.length;
+      document.Statement = document.Statement.filter((st) => ![st.Action].flat().includes('rds:PromoteReadReplica'));
+      expect(document.Statement, r.name).toHaveLength(before - 1);
+      const mutated: Runbook = { ...r, world: new PolicyWorld(template, r.world.region) };
+      // WHEN failover-promote's requests are evaluated on it, THEN they are denied, and the guard still reads
+      expect((await as(mutated, 'rds:PromoteReadReplica', replicaArn(mutated))).result, r.name).toBe('ImplicitlyDenied');
+      expect((await as(mutated, 'rds:DescribeDBInstances', replicaArn(mutated))).result, r.name).toBe('ImplicitlyDenied');
+      expect((await as(mutated, 'cloudwatch:DescribeAlarms', alarmArn(mutated))).result, r.name).toBe('Allowed');
+    }
   });
 
   flow('failover-nothing-else', async () =>
