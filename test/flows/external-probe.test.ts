@@ -4,16 +4,16 @@ import { newStack, Template } from '../support/synth';
 import { asRole, check, flow, FlowRow, flowRows, Verdict } from './flow-table';
 import { interactionsOf, uncovered } from './interactions';
 import { ACCOUNT, CfnTemplate, globMatches, OTHER_ACCOUNT, PolicyWorld, stemOf } from './policy-world';
-import { synthWorlds } from './worlds';
+import { synthWorlds, warmStandbyWithDns } from './worlds';
 
 /**
  * Flow proof: the external probe can do its job and nothing else. Its canary's role writes run artifacts into its own
  * bucket with its own key, publishes Synthetics metrics and writes its function's logs; it cannot read or delete its
  * artifacts, touch another bucket or use another key. The probe's alarm can page through the topic of its region.
  *
- * Each request is evaluated twice: on the construct alone (an `ExternalProbe` paging an `AlarmTopic`, in a stack of
- * its own) and on the pilot-light DR site, where the canary probes the primary region. The canary, its role, bucket
- * and key, and the alarm and its topic are read from the synthesised canary and alarm, never assumed.
+ * Each request is evaluated on the construct alone (an `ExternalProbe` paging an `AlarmTopic`, in a stack of its own)
+ * and on the DR site, pilot light and warm standby with dns, where the canary probes the primary region. The canary,
+ * its role, bucket and key, and the alarm and its topic are read from the synthesised canary and alarm, never assumed.
  */
 interface Probe {
   readonly name: string;
@@ -61,12 +61,14 @@ describe('flow: the external probe writes its artifacts and metrics, and its ala
     new ExternalProbe(stack, 'PrimaryProbe', { url: 'https://primary.example.com/health/ready', hostname: 'app.example.com', topic: paging.topic, watchedRegion: 'eu-west-1' });
     alone = new PolicyWorld(Template.fromStack(stack).toJSON() as CfnTemplate, stack.region);
     const site = synthWorlds({ dr: { strategy: 'pilot-light' } }).drSite!;
-    probes = [probeOf('ExternalProbe alone', alone), probeOf('HaDrSite (pilot light)', site)];
+    // The site of flow-table.test.ts's coverage check: the canary asks for dns.recordName over HTTPS there.
+    const standby = synthWorlds(warmStandbyWithDns()).drSite!;
+    probes = [probeOf('ExternalProbe alone', alone), probeOf('HaDrSite (pilot light)', site), probeOf('HaDrSite (warm standby, dns)', standby)];
   });
 
   it('has a row in docs/flows.md for every interaction of the construct (its role, grants, bucket, key and topic policies)', () => {
-    // flow-table.test.ts leaves the DR site out of its coverage check; the construct's own interactions, wherever it
-    // is used, are checked here, so a new grant in it fails until it has a row.
+    // flow-table.test.ts checks the DR site's interactions; the construct's own, wherever it is used, are checked
+    // here, so a new grant in it fails until it has a row.
     const interactions = interactionsOf(alone, 'ExternalProbe alone');
     expect(interactions.length).toBeGreaterThan(10);
     const gaps = uncovered(flowRows(), interactions).map((i) => `${i.kind}: ${i.who} ${i.what} ${i.on} (${i.effect}, ${i.source})`);

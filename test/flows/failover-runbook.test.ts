@@ -1,181 +1,226 @@
 import { anonymousPrincipal } from '@cloud-copilot/iam-simulate';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { documentOf, drSiteFixture, HEALTH_CHECK_ID, PRIMARY_REGION } from '../constructs/dr/fixture';
-import { asRole, check, type Verdict } from './flow-table';
-import { ACCOUNT, OTHER_ACCOUNT, PolicyWorld, type CfnTemplate } from './policy-world';
+import { documentOf, drSiteFixture, HEALTH_CHECK_ID } from '../constructs/dr/fixture';
+import { asRole, check, flow, type FlowRow, type Verdict } from './flow-table';
+import { ACCOUNT, globMatches, OTHER_ACCOUNT, PolicyWorld, stemOf, type CfnTemplate } from './policy-world';
+import { synthWorlds, warmStandbyWithDns } from './worlds';
 
 /**
- * Flow proof: the regional failover runbook (RegionFailoverRunbook in a pilot-light DR site built from the library's
- * own constructs) may do exactly what its steps need, on exactly its resources, and only SSM Automation of this
- * account may act as it. Every request is evaluated by the real IAM policy evaluator on the synthesised role, trust
- * policy and policy. Not in the flow table yet: the reference app does not deploy the runbook until lib/ wires it.
+ * Flow proof: the regional failover runbook (RegionFailoverRunbook) may do exactly what its steps need, on exactly its
+ * resources, and only SSM Automation of this account may act as it. Each request is evaluated twice by the real IAM
+ * policy evaluator on the synthesised role, trust policy and policy: on the reference app's HaDrSite (warm standby
+ * with DNS failover, the runbook reading the Route 53 health check of DnsFailover) and on a pilot-light site built from
+ * the library's constructs alone (test/constructs/dr/fixture.ts, a health check ID given as a value). The role is the
+ * one the Automation document names; the replica, service, alarm and health check are read from the template, not
+ * from the role's policy.
  */
-describe('flow: the failover runbook role', () => {
-  let world: PolicyWorld;
-  let roleId: string;
-  let replicaArn: string;
-  let serviceArn: string;
-  let clusterName: string;
-  let alarmArn: string;
+interface Runbook {
+  readonly name: string;
+  readonly world: PolicyWorld;
+  readonly role: string;
+  readonly replica: string;
+  readonly service: string;
+  readonly cluster: string;
+  readonly alarm: string;
+  /** The logical ID of the health check, when the template has one (a value given to the construct otherwise). */
+  readonly healthCheck?: string;
+  readonly healthCheckArn: string;
+  /** The region of the primary database the replica follows. */
+  readonly primaryRegion: string;
+}
 
-  const arn = (service: string, resource: string, region = world.region) => `arn:aws:${service}:${region}:${world.account}:${resource}`;
-  const scalableTarget = (region = world.region) => arn('application-autoscaling', 'scalable-target/0123456789abcdef0123456789abcdef', region);
+function runbookOf(name: string, world: PolicyWorld, healthCheckId?: string): Runbook {
+  // The role the document runs as, read from the document itself.
+  const { content } = documentOf(world.template as never);
+  const role = (content.assumeRole as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  expect(world.resource(role).Type).toBe('AWS::IAM::Role');
+  const one = (type: string) => {
+    const ids = world.idsOf(type);
+    expect(ids, `${name}: one ${type}`).toHaveLength(1);
+    return ids[0]!;
+  };
+  const replica = one('AWS::RDS::DBInstance');
+  const healthChecks = world.idsOf('AWS::Route53::HealthCheck');
+  const healthCheck = healthCheckId === undefined ? one('AWS::Route53::HealthCheck') : undefined;
+  if (healthCheckId !== undefined) expect(healthChecks).toEqual([]);
+  return {
+    name,
+    world,
+    role,
+    replica,
+    service: one('AWS::ECS::Service'),
+    cluster: one('AWS::ECS::Cluster'),
+    alarm: world.idOf('PrimaryProbeAlarm'),
+    healthCheck,
+    healthCheckArn: `arn:aws:route53:::healthcheck/${healthCheck === undefined ? healthCheckId : world.ref(healthCheck)}`,
+    primaryRegion: String(world.resolve(world.resource(replica).Properties!.SourceRegion)),
+  };
+}
+
+describe('flow: the failover runbook role', () => {
+  let runbooks: Runbook[];
+
+  beforeAll(() => {
+    const fixture = drSiteFixture();
+    const alone = new PolicyWorld(Template.fromStack(fixture.stack).toJSON() as CfnTemplate, fixture.stack.region);
+    runbooks = [runbookOf('HaDrSite (warm standby, dns)', synthWorlds(warmStandbyWithDns()).drSite!), runbookOf('RegionFailoverRunbook alone', alone, HEALTH_CHECK_ID)];
+  });
+
+  const arn = (r: Runbook, service: string, resource: string, region = r.world.region) => `arn:aws:${service}:${region}:${r.world.account}:${resource}`;
+  const replicaArn = (r: Runbook) => arn(r, 'rds', `db:${r.world.nameOf(r.replica)}`);
+  const clusterName = (r: Runbook) => r.world.nameOf(r.cluster);
+  const serviceArn = (r: Runbook) => arn(r, 'ecs', `service/${clusterName(r)}/${r.world.nameOf(r.service)}`);
+  const alarmArn = (r: Runbook) => r.world.getAtt(r.alarm, 'Arn');
+  const scalableTarget = (r: Runbook, region = r.world.region) => arn(r, 'application-autoscaling', 'scalable-target/0123456789abcdef0123456789abcdef', region);
   const ecsDesiredCount = { 'application-autoscaling:service-namespace': 'ecs', 'application-autoscaling:scalable-dimension': 'ecs:service:DesiredCount' };
-  const as = (action: string, resource: string, context: Record<string, string> = {}) => asRole(world, roleId, action, resource, context);
-  const expectAll = (verdicts: Verdict[], expected: 'Allowed' | 'denied') => {
-    expect(verdicts.length).toBeGreaterThan(0);
-    for (const v of verdicts) {
-      if (expected === 'Allowed') expect(v.result, v.label).toBe('Allowed');
-      else expect(v.result, v.label).not.toBe('Allowed');
+  const as = (r: Runbook, action: string, resource: string, context: Record<string, string> = {}) => asRole(r.world, r.role, action, resource, context);
+  const each = (make: (r: Runbook) => Promise<Verdict>[]) => Promise.all(runbooks.flatMap(make));
+
+  /** Every runbook's `pick`ed resource must be named by one of the row's tokens (in `who` or `on`). */
+  const named = (row: FlowRow, column: 'who' | 'on', pick: (r: Runbook) => string | undefined) => {
+    for (const r of runbooks) {
+      const id = pick(r);
+      if (id !== undefined) expect(row[column].some((t) => globMatches(t, stemOf(id))), `row ${row.id} (${column}) names ${id} of ${r.name}`).toBe(true);
     }
   };
 
-  beforeAll(() => {
-    const site = drSiteFixture();
-    const template = Template.fromStack(site.stack).toJSON() as CfnTemplate;
-    world = new PolicyWorld(template, site.stack.region);
-    // The role the document runs as, read from the document itself.
-    const { content } = documentOf(template as never);
-    roleId = (content.assumeRole as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    expect(world.resource(roleId).Type).toBe('AWS::IAM::Role');
-    // The resources, named independently of the policy: the replica's identifier, the service and its cluster.
-    const [replica] = world.idsOf('AWS::RDS::DBInstance');
-    replicaArn = arn('rds', `db:${world.nameOf(replica!)}`);
-    expect(world.nameOf(replica!)).toMatch(/^drsite-replica-[0-9a-f]{8}-51af3dc0$/);
-    const [service] = world.idsOf('AWS::ECS::Service');
-    const [cluster] = world.idsOf('AWS::ECS::Cluster');
-    clusterName = world.nameOf(cluster!);
-    serviceArn = arn('ecs', `service/${clusterName}/${world.nameOf(service!)}`);
-    alarmArn = world.getAtt(world.idOf('PrimaryProbeAlarm'), 'Arn');
-  });
-
   describe('trust', () => {
-    const assume = (principal: Parameters<typeof check>[1]['principal'], context: Record<string, string>, identityPolicies?: Parameters<typeof check>[1]['identityPolicies']) =>
-      check(`${typeof principal === 'string' ? principal : 'anonymous'} assumes ${roleId}`, {
+    const assume = (r: Runbook, principal: Parameters<typeof check>[1]['principal'], context: Record<string, string>, identityPolicies?: Parameters<typeof check>[1]['identityPolicies']) =>
+      check(`${typeof principal === 'string' ? principal : 'anonymous'} assumes ${r.role} (${r.name})`, {
         principal,
         identityPolicies,
         action: 'sts:AssumeRole',
-        resource: world.getAtt(roleId, 'Arn'),
+        resource: r.world.getAtt(r.role, 'Arn'),
         context,
-        resourcePolicy: world.resolve(world.resource(roleId).Properties!.AssumeRolePolicyDocument),
+        resourcePolicy: r.world.resolve(r.world.resource(r.role).Properties!.AssumeRolePolicyDocument),
       });
     const mayAssumeAnything = [{ name: 'assume-anything', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] } }];
 
-    it('SSM Automation of this account may assume the role', async () => {
-      expectAll([await assume('ssm.amazonaws.com', { 'aws:SourceAccount': ACCOUNT })], 'Allowed');
+    flow('failover-trust', async (row) => {
+      named(row, 'on', (r) => r.role);
+      return each((r) => [assume(r, 'ssm.amazonaws.com', { 'aws:SourceAccount': ACCOUNT })]);
     });
 
-    it('SSM for another account may not (confused deputy)', async () => {
-      expectAll([await assume('ssm.amazonaws.com', { 'aws:SourceAccount': OTHER_ACCOUNT })], 'denied');
+    flow('failover-trust-other-account', async (row) => {
+      named(row, 'on', (r) => r.role);
+      return each((r) => [assume(r, 'ssm.amazonaws.com', { 'aws:SourceAccount': OTHER_ACCOUNT })]);
     });
 
-    it('nobody else may: another service, a role of this account that may assume anything, another account, anyone', async () => {
-      const taskRole = world.getAtt(world.idOf('ServiceTaskTaskRole'), 'Arn');
-      expectAll(
-        [
-          await assume('events.amazonaws.com', { 'aws:SourceAccount': ACCOUNT }),
-          await assume('lambda.amazonaws.com', { 'aws:SourceAccount': ACCOUNT }),
-          await assume(taskRole, {}, mayAssumeAnything),
-          await assume(`arn:aws:iam::${OTHER_ACCOUNT}:root`, {}, mayAssumeAnything),
-          await assume(anonymousPrincipal, {}),
-        ],
-        'denied',
-      );
+    flow('failover-trust-nobody-else', async (row) => {
+      named(row, 'on', (r) => r.role);
+      return each((r) => [
+        assume(r, 'events.amazonaws.com', { 'aws:SourceAccount': ACCOUNT }),
+        assume(r, 'lambda.amazonaws.com', { 'aws:SourceAccount': ACCOUNT }),
+        assume(r, r.world.getAtt(r.world.idOf('ServiceTaskTaskRole'), 'Arn'), {}, mayAssumeAnything),
+        assume(r, `arn:aws:iam::${OTHER_ACCOUNT}:root`, {}, mayAssumeAnything),
+        assume(r, anonymousPrincipal, {}),
+      ]);
     });
   });
 
   describe('the guard', () => {
-    it('may read the primary-down alarm and the primary health check', async () => {
-      expectAll([await as('cloudwatch:DescribeAlarms', alarmArn), await as('route53:GetHealthCheckStatus', `arn:aws:route53:::healthcheck/${HEALTH_CHECK_ID}`)], 'Allowed');
+    flow('failover-read-guard', async (row) => {
+      named(row, 'who', (r) => r.role);
+      named(row, 'on', (r) => r.alarm);
+      named(row, 'on', (r) => r.healthCheck);
+      return each((r) => [as(r, 'cloudwatch:DescribeAlarms', alarmArn(r)), as(r, 'route53:GetHealthCheckStatus', r.healthCheckArn)]);
     });
 
-    it('may not change what the guard reads (no faking the alarm or the health check) nor read other alarms', async () => {
-      expectAll(
-        [
-          await as('cloudwatch:SetAlarmState', alarmArn),
-          await as('cloudwatch:DisableAlarmActions', alarmArn),
-          await as('cloudwatch:DeleteAlarms', alarmArn),
-          await as('cloudwatch:PutMetricAlarm', alarmArn),
-          await as('cloudwatch:DescribeAlarms', arn('cloudwatch', 'alarm:other-alarm')),
-          await as('route53:UpdateHealthCheck', `arn:aws:route53:::healthcheck/${HEALTH_CHECK_ID}`),
-          await as('route53:GetHealthCheckStatus', 'arn:aws:route53:::healthcheck/00000000-0000-0000-0000-000000000000'),
-          await as('route53:ChangeResourceRecordSets', 'arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ'),
-        ],
-        'denied',
-      );
-    });
+    flow('failover-guard-no-change', async () =>
+      each((r) => [
+        as(r, 'cloudwatch:SetAlarmState', alarmArn(r)),
+        as(r, 'cloudwatch:DisableAlarmActions', alarmArn(r)),
+        as(r, 'cloudwatch:DeleteAlarms', alarmArn(r)),
+        as(r, 'cloudwatch:PutMetricAlarm', alarmArn(r)),
+        as(r, 'cloudwatch:DescribeAlarms', arn(r, 'cloudwatch', 'alarm:other-alarm')),
+        as(r, 'route53:UpdateHealthCheck', r.healthCheckArn),
+        as(r, 'route53:GetHealthCheckStatus', 'arn:aws:route53:::healthcheck/00000000-0000-0000-0000-000000000000'),
+        as(r, 'route53:ChangeResourceRecordSets', 'arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ'),
+      ]),
+    );
   });
 
   describe('the promotion', () => {
-    it('may promote and describe the replica', async () => {
-      expectAll([await as('rds:PromoteReadReplica', replicaArn), await as('rds:DescribeDBInstances', replicaArn)], 'Allowed');
+    flow('failover-promote', async (row) => {
+      named(row, 'on', (r) => r.replica);
+      // The identifier is the replica's own (DBInstanceIdentifier, with the stack ID's suffix), resolved from the template.
+      for (const r of runbooks) expect(r.world.nameOf(r.replica), r.name).toMatch(/^[a-z]+-replica-[0-9a-f]{8}-51af3dc0$/);
+      return each((r) => [as(r, 'rds:PromoteReadReplica', replicaArn(r)), as(r, 'rds:DescribeDBInstances', replicaArn(r))]);
     });
 
-    it('may not promote another DB instance, nor the primary in its region', async () => {
-      expectAll(
-        [await as('rds:PromoteReadReplica', arn('rds', 'db:other-database')), await as('rds:PromoteReadReplica', arn('rds', 'db:primary-database', PRIMARY_REGION))],
-        'denied',
-      );
-    });
+    flow('failover-promote-other', async () =>
+      each((r) => [
+        as(r, 'rds:PromoteReadReplica', arn(r, 'rds', 'db:other-database')),
+        // The primary database, in its region, under the replica's identifier or any other.
+        as(r, 'rds:PromoteReadReplica', arn(r, 'rds', 'db:primary-database', r.primaryRegion)),
+        as(r, 'rds:PromoteReadReplica', arn(r, 'rds', `db:${r.world.nameOf(r.replica)}`, r.primaryRegion)),
+      ]),
+    );
 
-    it('may not delete, modify, reboot or snapshot the replica', async () => {
-      expectAll(
-        await Promise.all(['rds:DeleteDBInstance', 'rds:ModifyDBInstance', 'rds:RebootDBInstance', 'rds:CreateDBSnapshot', 'rds:CreateDBInstanceReadReplica'].map((a) => as(a, replicaArn))),
-        'denied',
-      );
+    flow('failover-replica-no-admin', async (row) => {
+      named(row, 'on', (r) => r.replica);
+      return each((r) => row.actions.map((action) => as(r, action, replicaArn(r))));
     });
   });
 
   describe('the scaling', () => {
-    it('may update and describe the standby service', async () => {
-      expectAll([await as('ecs:UpdateService', serviceArn, { 'ecs:cluster': arn('ecs', `cluster/${clusterName}`) }), await as('ecs:DescribeServices', serviceArn)], 'Allowed');
+    flow('failover-scale', async (row) => {
+      named(row, 'on', (r) => r.service);
+      named(row, 'on', (r) => r.cluster);
+      return each((r) => [
+        as(r, 'ecs:UpdateService', serviceArn(r), { 'ecs:cluster': arn(r, 'ecs', `cluster/${clusterName(r)}`) }),
+        as(r, 'ecs:DescribeServices', serviceArn(r)),
+        as(r, 'application-autoscaling:RegisterScalableTarget', scalableTarget(r), ecsDesiredCount),
+      ]);
     });
 
-    it('may not update another service, in this cluster or another, nor delete the standby service', async () => {
-      expectAll(
-        [
-          await as('ecs:UpdateService', arn('ecs', `service/${clusterName}/other-service`)),
-          await as('ecs:UpdateService', arn('ecs', 'service/other-cluster/other-service')),
-          await as('ecs:DeleteService', serviceArn),
-          await as('ecs:StopTask', arn('ecs', `task/${clusterName}/0123456789abcdef0123456789abcdef`)),
-        ],
-        'denied',
-      );
-    });
+    flow('failover-scale-other', async () =>
+      each((r) => [
+        as(r, 'ecs:UpdateService', arn(r, 'ecs', `service/${clusterName(r)}/other-service`)),
+        as(r, 'ecs:UpdateService', arn(r, 'ecs', 'service/other-cluster/other-service')),
+        // Application Auto Scaling registers a target only if the caller may describe and update the service:
+        // https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_permission_validation.html
+        as(r, 'ecs:DescribeServices', arn(r, 'ecs', `service/${clusterName(r)}/other-service`)),
+        as(r, 'ecs:DeleteService', serviceArn(r)),
+        as(r, 'ecs:StopTask', arn(r, 'ecs', `task/${clusterName(r)}/0123456789abcdef0123456789abcdef`)),
+      ]),
+    );
 
-    it('may register an ECS desired-count scalable target in this region', async () => {
-      expectAll([await as('application-autoscaling:RegisterScalableTarget', scalableTarget(), ecsDesiredCount)], 'Allowed');
-    });
-
-    it('may not register another kind of target, in another region, nor change scaling policies or deregister', async () => {
-      expectAll(
-        [
-          await as('application-autoscaling:RegisterScalableTarget', scalableTarget(), { 'application-autoscaling:service-namespace': 'dynamodb', 'application-autoscaling:scalable-dimension': 'dynamodb:table:WriteCapacityUnits' }),
-          await as('application-autoscaling:RegisterScalableTarget', scalableTarget(), { ...ecsDesiredCount, 'application-autoscaling:scalable-dimension': 'ecs:service:Other' }),
-          await as('application-autoscaling:RegisterScalableTarget', scalableTarget(PRIMARY_REGION), ecsDesiredCount),
-          await as('application-autoscaling:DeregisterScalableTarget', scalableTarget(), ecsDesiredCount),
-          await as('application-autoscaling:PutScalingPolicy', scalableTarget(), ecsDesiredCount),
-        ],
-        'denied',
-      );
-    });
-
-    it('cannot register the target of another service: Application Auto Scaling checks the caller may describe and update it', async () => {
-      // https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_permission_validation.html
-      const other = arn('ecs', `service/${clusterName}/other-service`);
-      expectAll([await as('ecs:DescribeServices', other), await as('ecs:UpdateService', other)], 'denied');
-    });
-  });
-
-  it('may not pass roles, start automations or read secrets', async () => {
-    expectAll(
-      [
-        await as('iam:PassRole', world.getAtt(roleId, 'Arn')),
-        await as('ssm:StartAutomationExecution', arn('ssm', 'automation-definition/any:$DEFAULT')),
-        await as('secretsmanager:GetSecretValue', arn('secretsmanager', 'secret:any-AbCdEf')),
-      ],
-      'denied',
+    flow('failover-scaling-other-target', async () =>
+      each((r) => [
+        as(r, 'application-autoscaling:RegisterScalableTarget', scalableTarget(r), { 'application-autoscaling:service-namespace': 'dynamodb', 'application-autoscaling:scalable-dimension': 'dynamodb:table:WriteCapacityUnits' }),
+        as(r, 'application-autoscaling:RegisterScalableTarget', scalableTarget(r), { ...ecsDesiredCount, 'application-autoscaling:scalable-dimension': 'ecs:service:Other' }),
+        as(r, 'application-autoscaling:RegisterScalableTarget', scalableTarget(r, r.primaryRegion), ecsDesiredCount),
+        as(r, 'application-autoscaling:DeregisterScalableTarget', scalableTarget(r), ecsDesiredCount),
+        as(r, 'application-autoscaling:PutScalingPolicy', scalableTarget(r), ecsDesiredCount),
+      ]),
     );
   });
+
+  it('fails a row when the role loses the statement the row rests on (the proofs can fail)', async () => {
+    // GIVEN each template with the role's statement that allows the promotion removed, nothing else changed
+    for (const r of runbooks) {
+      const template = structuredClone(r.world.template) as CfnTemplate & { Resources: Record<string, { Properties: Record<string, any> }> };
+      const policies = r.world.idsOf('AWS::IAM::Policy').filter((id) => JSON.stringify(template.Resources[id]!.Properties.Roles) === JSON.stringify([{ Ref: r.role }]));
+      expect(policies, r.name).toHaveLength(1);
+      const document = template.Resources[policies[0]!]!.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] };
+      const before = document.Statement.length;
+      document.Statement = document.Statement.filter((st) => ![st.Action].flat().includes('rds:PromoteReadReplica'));
+      expect(document.Statement, r.name).toHaveLength(before - 1);
+      const mutated: Runbook = { ...r, world: new PolicyWorld(template, r.world.region) };
+      // WHEN failover-promote's requests are evaluated on it, THEN they are denied, and the guard still reads
+      expect((await as(mutated, 'rds:PromoteReadReplica', replicaArn(mutated))).result, r.name).toBe('ImplicitlyDenied');
+      expect((await as(mutated, 'rds:DescribeDBInstances', replicaArn(mutated))).result, r.name).toBe('ImplicitlyDenied');
+      expect((await as(mutated, 'cloudwatch:DescribeAlarms', alarmArn(mutated))).result, r.name).toBe('Allowed');
+    }
+  });
+
+  flow('failover-nothing-else', async () =>
+    each((r) => [
+      as(r, 'iam:PassRole', r.world.getAtt(r.role, 'Arn')),
+      as(r, 'ssm:StartAutomationExecution', arn(r, 'ssm', 'automation-definition/any:$DEFAULT')),
+      as(r, 'secretsmanager:GetSecretValue', arn(r, 'secretsmanager', 'secret:any-AbCdEf')),
+    ]),
+  );
 });

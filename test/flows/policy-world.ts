@@ -117,6 +117,13 @@ export class PolicyWorld {
         return `arn:aws:elasticloadbalancing:${this.region}:${this.account}:listener/app/${name}/0123456789abcdef/0123456789abcdef`;
       case 'AWS::ElasticLoadBalancingV2::ListenerRule':
         return `arn:aws:elasticloadbalancing:${this.region}:${this.account}:listener-rule/app/${name}/0123456789abcdef/0123456789abcdef/0123456789abcdef`;
+      // Ref of a Secrets Manager secret is its ARN: the name and the 6 characters Secrets Manager appends.
+      case 'AWS::SecretsManager::Secret':
+        return `arn:aws:secretsmanager:${this.region}:${this.account}:secret:${name}-AbCdEf`;
+      // Ref of a secret's target attachment is the ARN of the secret it attaches (CloudFormation reference,
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-secretsmanager-secrettargetattachment.html).
+      case 'AWS::SecretsManager::SecretTargetAttachment':
+        return String(this.resolve(this.resource(id).Properties?.SecretId));
       // Ref of an ECS service is its ARN, in the long format: service/<cluster name>/<service name>.
       case 'AWS::ECS::Service':
         return `arn:aws:ecs:${this.region}:${this.account}:service/${this.resolve(this.resource(id).Properties?.Cluster)}/${name}`;
