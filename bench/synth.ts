@@ -1,7 +1,7 @@
 // `npx tsx bench/synth.ts [--runs 3] [--out FILE]`: how long synthesis of the reference app takes beside a plain
 // aws-ecs-patterns app (ApplicationLoadBalancedFargateService, an image from a registry, no rule packs), each in a
 // fresh Node process (module loading included, as `cdk synth` pays it). Variants: the plain app; the reference app
-// with every rule pack for `dr.strategy` backup-restore (2 stacks) and pilot-light (3 stacks). Prints a Markdown
+// with every rule pack for `dr.strategy` backup-restore (2 stacks), pilot-light and warm-standby with dns (3 stacks). Prints a Markdown
 // table of the median wall time per variant and the ratio to the plain app (issue 15: must stay under 2×).
 // Offline: no credentials, no Docker (the image asset is only staged). Takes about a minute per run of all three.
 import { spawnSync } from 'node:child_process';
@@ -45,6 +45,10 @@ const VARIANTS: Array<{ name: string; script: string }> = [
   { name: 'plain aws-ecs-patterns app (1 stack, no rule packs)', script: PLAIN },
   { name: 'reference app, backup-restore (HaDr, HaPrimary; AwsSolutions + resilience rules)', script: REFERENCE({ dr: { strategy: 'backup-restore' } }) },
   { name: 'reference app, pilot-light (HaDr, HaPrimary, HaDrSite; both rule packs)', script: REFERENCE({ dr: { strategy: 'pilot-light' } }) },
+  {
+    name: 'reference app, warm-standby with dns (HaDr, HaPrimary, HaDrSite with failover records; both rule packs)',
+    script: REFERENCE({ dns: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com', recordName: 'api.example.com' }, dr: { strategy: 'warm-standby' } }),
+  },
 ];
 
 function timeOnce(script: string): number {

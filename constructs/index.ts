@@ -39,8 +39,10 @@ export { ApplicationSignalsSlos, type ApplicationSignalsSlosProps } from './slo/
 export { ZonalAutoshift, type ZonalAutoshiftProps } from './zonal/zonal-autoshift';
 export { ZonalOutlierAlarms, type ZonalOutlierAlarmsProps, type ZoneOutlierAlarms } from './zonal/zonal-outlier-alarms';
 
-// Regional disaster recovery: DNS failover between regions
+// Regional disaster recovery: DNS failover between regions, monitoring from outside the watched region, the failover runbook
 export { DnsFailover, type DnsFailoverProps, type FailoverHealthCheckOptions } from './dr/dns-failover';
+export { ExternalProbe, type ExternalProbeProps } from './dr/external-probe';
+export { RegionFailoverRunbook, type RegionFailoverRunbookProps } from './dr/failover-runbook';
 
 // Chaos experiments
 export { FisExperiment, EmptyTargetResolutionMode, type FisExperimentProps, type FisTarget, type FisTargetFilter, type FisAction } from './chaos/fis-experiment';

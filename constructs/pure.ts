@@ -27,6 +27,7 @@ export * from './checks/rules/auto-scaling-group-zones';
 export * from './checks/rules/database-backup-retention';
 export * from './checks/rules/database-cross-region-backup';
 export * from './checks/rules/database-multi-az';
+export * from './checks/rules/external-probe';
 export * from './checks/rules/fis-stop-condition';
 export * from './checks/rules/load-balancer-autoshift';
 export * from './checks/rules/load-balancer-zones';

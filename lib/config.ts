@@ -348,6 +348,9 @@ export function parseConfig(input: unknown): HaConfig {
   const backup = parseBackup(section(raw, 'backup'));
   const dr = parseDr(section(raw, 'dr'), backup, database, primaryRegion, drRegion, certificateArn);
   const dns = parseDns(raw.dns);
+  if (certificateArn !== undefined && dr.strategy !== 'backup-restore' && !dns) {
+    throw new ConfigError(`dns is required when certificateArn is set and dr.strategy is "${dr.strategy}": the DR region's canary calls the primary by the name its certificate is for (dns.recordName), not by the load balancer's DNS name`);
+  }
   if (dns && dr.strategy === 'backup-restore') {
     throw new ConfigError('dns needs dr.strategy "pilot-light" or "warm-standby": the SECONDARY failover record points at the DR load balancer, which backup-restore does not run');
   }

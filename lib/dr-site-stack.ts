@@ -1,17 +1,17 @@
 import { Annotations, CfnOutput, Duration, Fn, Stack, StackProps, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as synthetics from 'aws-cdk-lib/aws-synthetics';
 import { Construct } from 'constructs';
 import {
   AlarmTopic,
   CrossRegionReplica,
   DnsFailover,
+  ExternalProbe,
   InfrastructureAlarms,
+  RegionFailoverRunbook,
   MultiAzNetwork,
   ResilientFargateService,
   ServiceDashboard,
@@ -67,10 +67,12 @@ export class DrSiteStack extends Stack {
   public readonly infrastructureAlarms?: InfrastructureAlarms;
   public readonly dashboard: ServiceDashboard;
   public readonly alarmTopic: AlarmTopic;
-  public readonly canary: synthetics.Canary;
-  public readonly canaryAlarm: cloudwatch.Alarm;
+  /** The canary here that probes the primary's readiness, and its paging alarm. */
+  public readonly primaryProbe: ExternalProbe;
   /** With `dns` configured: the PRIMARY and SECONDARY records and the health check on the primary. */
   public readonly dnsFailover?: DnsFailover;
+  /** The SSM Automation runbook that promotes the replica and scales the standby service, guarded against split brain. */
+  public readonly failoverRunbook: RegionFailoverRunbook;
 
   /** Minutes between canary runs, and failed runs in a row that page: detection ≈ rate × failures. */
   public static readonly CANARY_RATE_MINUTES = 1;
@@ -125,6 +127,14 @@ export class DrSiteStack extends Stack {
       });
     }
 
+    Validations.of(this.service.loadBalancer).acknowledge({
+      id: 'Resilience-ExternalProbe',
+      reason:
+        'standby site: users reach this load balancer only after a regional failover, when the runbook has promoted the replica ' +
+        'and its own SLO alarms page from this region; a probe from the primary region would read this stack\'s output, which ' +
+        'HaPrimary (deployed first) cannot, and losing this region before a failover costs no request',
+    });
+
     this.alarmTopic = new AlarmTopic(this, 'Paging', {
       displayName: 'HA reference: DR region paging',
       emailAddresses: config.alarmEmail ? [config.alarmEmail] : [],
@@ -160,54 +170,16 @@ export class DrSiteStack extends Stack {
     // minute; its alarm pages through this region's topic, so the page still goes out when the primary region is gone.
     const scheme = config.certificateArn ? 'https' : 'http';
     const url = Fn.join('', [`${scheme}://`, primary.loadBalancerDnsName, HEALTH_PATHS.ready]);
-    this.canary = new synthetics.Canary(this, 'PrimaryProbe', {
-      canaryName: 'ha-primary-probe',
-      schedule: synthetics.Schedule.rate(Duration.minutes(DrSiteStack.CANARY_RATE_MINUTES)),
-      runtime: synthetics.Runtime.SYNTHETICS_NODEJS_PUPPETEER_13_0,
-      test: synthetics.Test.custom({
-        handler: 'index.handler',
-        code: synthetics.Code.fromInline(CANARY_SCRIPT),
-      }),
-      environmentVariables: { TARGET_URL: url },
-      artifactS3EncryptionMode: synthetics.ArtifactsEncryptionMode.KMS,
-      artifactS3KmsKey: new kms.Key(this, 'PrimaryProbeKey', {
-        description: 'Encrypts the artifacts (logs, reports) of the canary that probes the primary region',
-        enableKeyRotation: true,
-      }),
-      successRetentionPeriod: Duration.days(7),
-      failureRetentionPeriod: Duration.days(31),
-      provisionedResourceCleanup: true,
+    this.primaryProbe = new ExternalProbe(this, 'PrimaryProbe', {
+      url,
+      // The certificate is for the record name, not the load balancer's DNS name: ask for that name (Host and SNI).
+      hostname: config.certificateArn && config.dns ? config.dns.recordName : undefined,
+      rate: Duration.minutes(DrSiteStack.CANARY_RATE_MINUTES),
+      failuresToAlarm: DrSiteStack.CANARY_FAILURES_TO_ALARM,
+      topic: this.alarmTopic.topic,
+      watchedRegion: primary.region,
+      runbook: 'docs/disaster-recovery.md ("Lost region"), before promoting anything',
     });
-    // The role and the bucket are the Canary construct's own; each finding acknowledged where it arises.
-    const canaryRole = this.canary.role.node.defaultChild!;
-    Validations.of(canaryRole).acknowledge(
-      { id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason: 'the Synthetics runtime needs s3:ListAllMyBuckets (no resource-level permission exists) and cloudwatch:PutMetricData, which is limited to the CloudWatchSynthetics namespace by condition' },
-      { id: 'AwsSolutions::AwsSolutions-IAM5[Resource::<PrimaryProbeArtifactsBucketE0691694.Arn>/*]', reason: 'the canary writes its run artifacts as new objects into its own artifacts bucket only' },
-      { id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:logs:${this.region}:<AWS::AccountId>:log-group:/aws/lambda/cwsyn-*]`, reason: 'the canary function writes to its own log group, named by Synthetics /aws/lambda/cwsyn-<name>-<id>, unknown at synth' },
-    );
-    Validations.of(this.canary.role.node.findChild('DefaultPolicy')).acknowledge(
-      { id: 'AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: 'data-key actions on the one artifacts key of this canary (resource is that key only)' },
-      { id: 'AwsSolutions::AwsSolutions-IAM5[Action::kms:ReEncrypt*]', reason: 're-encrypt actions on the one artifacts key of this canary (resource is that key only)' },
-    );
-    Validations.of(this.canary.artifactsBucket).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-S1',
-      reason:
-        'S3 access logs answer "who read or wrote these objects"; here the only writer is the canary\'s own role and the objects are ' +
-        'its run screenshots and logs of a public health endpoint (no user data), deleted after 7 days (31 when a run failed). ' +
-        'An access log bucket in this region would itself need one (the same finding), to record nothing a reader needs',
-    });
-
-    this.canaryAlarm = new cloudwatch.Alarm(this, 'PrimaryProbeAlarm', {
-      alarmDescription: `The primary region's readiness endpoint failed ${DrSiteStack.CANARY_FAILURES_TO_ALARM} probes in a row from ${this.region}: follow docs/disaster-recovery.md ("Lost region") before promoting anything.`,
-      metric: this.canary.metricSuccessPercent({ period: Duration.minutes(DrSiteStack.CANARY_RATE_MINUTES), statistic: 'Average' }),
-      threshold: 100,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: DrSiteStack.CANARY_FAILURES_TO_ALARM,
-      datapointsToAlarm: DrSiteStack.CANARY_FAILURES_TO_ALARM,
-      // A canary that stopped running watches nothing: page.
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-    });
-    this.canaryAlarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alarmTopic.topic));
 
     new CfnOutput(this, 'ReplicaIdentifier', { value: this.replica.identifier, description: 'Identifier of the cross-region read replica (aws rds promote-read-replica)' });
     new CfnOutput(this, 'ReplicaEndpoint', { value: this.replica.endpoint.hostname, description: 'Endpoint of the cross-region read replica' });
@@ -233,6 +205,19 @@ export class DrSiteStack extends Stack {
         'no DNS failover: users keep calling the primary load balancer and nothing moves them to the DR region; after a promotion, give users the standby load balancer (output LoadBalancerDnsName) yourself, or set dns (docs/disaster-recovery.md, "Lost region")',
       );
     }
+
+    // Failover as code (docs/failover-runbook.md): refuses unless the probe from here sees the primary down (and, with
+    // dns, Route 53's health check agrees), then promotes the replica and scales the standby to the primary's capacity.
+    this.failoverRunbook = new RegionFailoverRunbook(this, 'Failover', {
+      replicaIdentifier: this.replica.identifier,
+      service: this.service.service,
+      desiredCount: config.service.desiredCount,
+      maxCount: config.service.maxCount,
+      primaryDownAlarm: this.primaryProbe.alarm,
+      healthCheckId: this.dnsFailover?.healthCheck.healthCheckId,
+      loadBalancer: this.service.loadBalancer,
+    });
+    new CfnOutput(this, 'FailoverCommand', { value: this.failoverRunbook.startCommand, description: 'Starts the regional failover runbook (docs/failover-runbook.md)' });
   }
 }
 
@@ -245,20 +230,3 @@ export function primarySource(stackName: string, region: string, outputs: { data
     loadBalancerDnsName: Fn.getStackOutput(stackName, outputs.loadBalancer, region),
   };
 }
-
-/** The canary: one GET of TARGET_URL that must answer 200 within 10 s (the Synthetics Node.js runtime). */
-const CANARY_SCRIPT = `
-const synthetics = require('Synthetics');
-const https = require('https');
-const http = require('http');
-exports.handler = async () => synthetics.executeStep('readiness', () => new Promise((resolve, reject) => {
-  const url = process.env.TARGET_URL;
-  const client = url.startsWith('https:') ? https : http;
-  const req = client.get(url, { timeout: 10000 }, (res) => {
-    res.resume();
-    if (res.statusCode === 200) resolve(); else reject(new Error(url + ' answered ' + res.statusCode));
-  });
-  req.on('timeout', () => req.destroy(new Error(url + ' did not answer within 10 s')));
-  req.on('error', reject);
-}));
-`;

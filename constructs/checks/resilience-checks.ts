@@ -1,9 +1,9 @@
-import { CfnElement, CfnResource, PolicyValidationPluginReport, PolicyViolation, Stack } from 'aws-cdk-lib';
+import { CfnElement, CfnResource, PolicyValidationPluginReport, PolicyViolation, Stack, Stage, Token } from 'aws-cdk-lib';
 import { NagMessageLevel, NagPack, NagPackProps, NagRuleCompliance, NagRuleResult } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { RESILIENCE_RULES } from './resilience-rules';
 import { PACK_NAME, ResilienceRule, RuleOutcome, Severity } from './rule';
-import type { CfnTemplate } from './template';
+import type { CfnTemplate, PeerStack } from './template';
 
 const LEVEL: Record<Severity, NagMessageLevel> = {
   error: NagMessageLevel.ERROR,
@@ -86,6 +86,18 @@ export class ResilienceChecks extends NagPack {
     const resource = template.Resources?.[logicalId];
     if (!resource) return;
     this.resourcesChecked += 1;
+    const pack = this;
+    const subject = {
+      logicalId,
+      resource,
+      template,
+      stackName: known(stack.stackName),
+      region: known(stack.region),
+      // Built on first use: only the rules that look across stacks read the other templates.
+      get peers(): PeerStack[] {
+        return pack.peersOf(stack);
+      },
+    };
     for (const rule of RESILIENCE_RULES) {
       if (!rule.resourceTypes.includes(resource.Type)) continue;
       this.applyRule({
@@ -94,9 +106,19 @@ export class ResilienceChecks extends NagPack {
         explanation: rule.explanation,
         level: LEVEL[rule.severity],
         node,
-        rule: () => toNagResult(rule, rule.evaluate({ logicalId, resource, template })),
+        rule: () => toNagResult(rule, rule.evaluate(subject)),
       });
     }
+  }
+
+  /** The other stacks of the stack's stage (an App, or a Stage of it), with their names, regions and templates. */
+  private peersOf(stack: Stack): PeerStack[] {
+    const stage = Stage.of(stack);
+    if (!stage) return [];
+    return stage.node
+      .findAll()
+      .filter((c): c is Stack => Stack.isStack(c) && c !== stack && Stage.of(c) === stage)
+      .map((peer) => ({ stackName: peer.stackName, region: known(peer.region), template: this.templateOf(peer) }));
   }
 
   /**
@@ -110,17 +132,24 @@ export class ResilienceChecks extends NagPack {
     if (!template) {
       const resources: Record<string, unknown> = {};
       const parameters: Record<string, unknown> = {};
+      const outputs: Record<string, unknown> = {};
       for (const child of stack.node.findAll()) {
         if (!CfnElement.isCfnElement(child) || child.stack !== stack) continue;
         const fragment = stack.resolve((child as unknown as { _toCloudFormation(): object })._toCloudFormation()) as CfnTemplate;
         Object.assign(resources, fragment.Resources ?? {});
         Object.assign(parameters, fragment.Parameters ?? {});
+        Object.assign(outputs, fragment.Outputs ?? {});
       }
-      template = { Resources: resources, Parameters: parameters } as CfnTemplate;
+      template = { Resources: resources, Parameters: parameters, Outputs: outputs } as CfnTemplate;
       this.templates.set(stack, template);
     }
     return template;
   }
+}
+
+/** A stack's name or region as a string, or undefined when only deploy time knows it (an environment-agnostic stack). */
+function known(value: string): string | undefined {
+  return Token.isUnresolved(value) ? undefined : value;
 }
 
 function toNagResult(rule: ResilienceRule, outcome: RuleOutcome): NagRuleResult {

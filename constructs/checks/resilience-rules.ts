@@ -11,6 +11,7 @@ import { autoScalingGroupZones } from './rules/auto-scaling-group-zones';
 import { databaseBackupRetention, MIN_BACKUP_RETENTION_DAYS } from './rules/database-backup-retention';
 import { databaseCrossRegionBackup } from './rules/database-cross-region-backup';
 import { databaseMultiAz } from './rules/database-multi-az';
+import { externalProbe } from './rules/external-probe';
 import { fisStopCondition } from './rules/fis-stop-condition';
 import { loadBalancerAutoshift } from './rules/load-balancer-autoshift';
 import { loadBalancerInTwoZones } from './rules/load-balancer-zones';
@@ -230,6 +231,24 @@ export const RESILIENCE_RULES: readonly ResilienceRule[] = [
       'rate) that pages someone or rolls a deployment back, an outage lasts until a user complains.',
     fix: 'Add SLO burn-rate alarms on the load balancer metrics with an SNS action (constructs/slo), and use them as the service deploymentAlarms.',
     evaluate: serviceAlarms,
+  },
+  {
+    id: 'ExternalProbe',
+    severity: 'warning',
+    resourceTypes: ['AWS::ElasticLoadBalancingV2::LoadBalancer', 'AWS::ElasticLoadBalancing::LoadBalancer'],
+    info: 'The stack pages only from its own region: nothing outside the region probes its internet-facing load balancer.',
+    explanation:
+      'Monitoring must not depend on the system it monitors. Alarms, their metrics and their SNS topics are regional: when ' +
+      'the region fails, they fail with it, and an outage of the whole region pages nobody. A Route 53 health check ' +
+      '(checkers in several regions) or a Synthetics canary in another region, with an alarm that pages from there, ' +
+      'still sees the endpoint go dark. A watcher in another stack counts when the checker sees that stack (the same ' +
+      'app or cloud assembly) and it reads this load balancer through Fn::GetStackOutput.',
+    fix:
+      'Probe the load balancer from another region: a Synthetics canary in a stack of the DR region that reads its DNS name ' +
+      '(Fn.getStackOutput of an output of this stack) with an alarm on its SuccessPercent that pages through a topic of that ' +
+      'region, or a Route 53 health check on it read by a failover record set. A watcher the checker cannot see is ' +
+      'acknowledged on the load balancer, naming it.',
+    evaluate: externalProbe,
   },
   {
     id: 'FisStopCondition',

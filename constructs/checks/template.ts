@@ -20,10 +20,26 @@ export interface CfnParameter {
   readonly Default?: unknown;
 }
 
+/** One output of a template. */
+export interface CfnOutput {
+  readonly Value?: unknown;
+  readonly Export?: { readonly Name?: unknown };
+}
+
 /** The parts of a template the rules read. */
 export interface CfnTemplate {
   readonly Resources?: Record<string, CfnResource>;
   readonly Parameters?: Record<string, CfnParameter>;
+  readonly Outputs?: Record<string, CfnOutput>;
+}
+
+/** Another stack of the same app or cloud assembly, as a rule that looks across stacks reads it. */
+export interface PeerStack {
+  /** The CloudFormation stack name (what `Fn::GetStackOutput` names). */
+  readonly stackName: string;
+  /** Its region, when the app or the assembly names one. */
+  readonly region?: string;
+  readonly template: CfnTemplate;
 }
 
 /** What a rule is asked about: one resource, with its template for lookups. */
@@ -31,6 +47,15 @@ export interface RuleSubject {
   readonly logicalId: string;
   readonly resource: CfnResource;
   readonly template: CfnTemplate;
+  /** The stack name of the resource's stack, when the checker knows it. */
+  readonly stackName?: string;
+  /** The region of the resource's stack, when the checker knows it. */
+  readonly region?: string;
+  /**
+   * The other stacks of the same app (the NagPack: the stacks of the same stage) or cloud assembly (the report).
+   * Absent when the checker sees one template only; rules must then judge from `template` alone.
+   */
+  readonly peers?: readonly PeerStack[];
 }
 
 /** A value the template leaves to deploy time (an intrinsic function, an import, a parameter without a default). */

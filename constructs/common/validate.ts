@@ -17,10 +17,10 @@ export function checkRange(prop: string, value: number, min: number, max: number
   if (!(value >= min && value <= max)) throw new Error(`${prop} must be between ${min} and ${max}, got ${value}`);
 }
 
-const SECONDS_PER: Record<'seconds' | 'hours' | 'days', number> = { seconds: 1, hours: 3600, days: 86_400 };
+const SECONDS_PER: Record<'seconds' | 'minutes' | 'hours' | 'days', number> = { seconds: 1, minutes: 60, hours: 3600, days: 86_400 };
 
 /** A duration that must be a whole number of `unit` from `min` to `max`. */
-export function checkDuration(prop: string, value: Duration, unit: 'seconds' | 'hours' | 'days', min: number, max: number): void {
+export function checkDuration(prop: string, value: Duration, unit: 'seconds' | 'minutes' | 'hours' | 'days', min: number, max: number): void {
   if (value.isUnresolved()) return;
   const amount = value.toSeconds({ integral: false }) / SECONDS_PER[unit];
   if (!Number.isInteger(amount) || amount < min || amount > max) {

@@ -1,7 +1,7 @@
 /**
  * The resilience rules evaluated on raw templates: the same rule functions the NagPack runs at synth time.
  */
-import { CfnResource, constructPath, PACK_NAME, RESILIENCE_RULES, ruleId, Severity } from '../pure';
+import { CfnResource, constructPath, PACK_NAME, PeerStack, RESILIENCE_RULES, ruleId, Severity } from '../pure';
 import type { Acknowledgments, LoadedStack } from './load';
 
 export interface Finding {
@@ -41,7 +41,7 @@ export function evaluateRules(stacks: readonly LoadedStack[]): FindingsResult {
       const rules = RESILIENCE_RULES.filter((rule) => rule.resourceTypes.includes(resource.Type));
       if (rules.length > 0) resourcesChecked += 1;
       for (const rule of rules) {
-        const outcome = rule.evaluate({ logicalId, resource, template: stack.template });
+        const outcome = rule.evaluate({ logicalId, resource, template: stack.template, stackName: stack.stackName ?? stack.name, region: stack.region, peers: peersOf(stack, stacks) });
         if (outcome.status !== 'non-compliant' && outcome.status !== 'unknown') continue;
         const id = ruleId(rule);
         const detail = outcome.status === 'unknown' ? `could not be checked: ${outcome.detail}` : outcome.detail;
@@ -84,6 +84,11 @@ export function acknowledgmentOf(id: string, resource: CfnResource, acknowledgme
     current = slash === -1 ? undefined : current.slice(0, slash);
   }
   return undefined;
+}
+
+/** The other stacks of the input, as the rules that look across stacks read them. */
+function peersOf(stack: LoadedStack, stacks: readonly LoadedStack[]): PeerStack[] {
+  return stacks.filter((s) => s !== stack).map((s) => ({ stackName: s.stackName ?? s.name, region: s.region, template: s.template }));
 }
 
 function normaliseAckId(key: string): string {

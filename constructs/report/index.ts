@@ -7,6 +7,7 @@ export * from './load';
 export * from './findings';
 export * from './availability';
 export * from './recovery';
+export * from './region';
 export * from './budget';
 export * from './report';
 export * from './markdown';

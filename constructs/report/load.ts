@@ -20,6 +20,8 @@ export type Acknowledgments = ReadonlyMap<string, Readonly<Record<string, string
 export interface LoadedStack {
   /** Stack name (the artifact ID, or the file name for a single template). */
   readonly name: string;
+  /** The CloudFormation stack name from the manifest (what Fn::GetStackOutput names), when it differs from `name`. */
+  readonly stackName?: string;
   readonly templateFile: string;
   readonly template: CfnTemplate;
   /** Region from the assembly's environment, when it names one. */
@@ -37,7 +39,7 @@ interface ManifestArtifact {
   readonly type?: string;
   readonly environment?: string;
   readonly displayName?: string;
-  readonly properties?: { readonly templateFile?: string; readonly directoryName?: string };
+  readonly properties?: { readonly templateFile?: string; readonly directoryName?: string; readonly stackName?: string };
   readonly metadata?: Record<string, Array<{ type?: string; data?: unknown }>>;
   readonly additionalMetadataFile?: string;
 }
@@ -80,6 +82,7 @@ function loadAssembly(dir: string): LoadedStack[] {
     const region = /^aws:\/\/[^/]+\/([a-z0-9-]+)$/.exec(artifact.environment ?? '')?.[1];
     stacks.push({
       name: artifact.displayName ?? id,
+      stackName: artifact.properties.stackName ?? id,
       templateFile,
       template: readTemplate(templateFile),
       region: region === 'unknown-region' ? undefined : region,

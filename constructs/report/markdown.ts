@@ -1,5 +1,6 @@
 /** Renders a report as Markdown: findings, availability, recovery, error budget. */
 import { RESILIENCE_RULES, ruleId } from '../pure';
+import type { LostRegionRecovery } from './region';
 import type { Report } from './report';
 
 /** 0.99930015 → "99.93 %", 0.99999 → "99.999 %": more decimals only past 99.99 %, rounded down (never up to the next nine). */
@@ -70,6 +71,7 @@ export function renderMarkdown(report: Report): string {
     out.push(`| ${r.failure} | ${r.resource ?? 'all'} | ${formatSeconds(r.detectSeconds)} | ${formatSeconds(r.recoverSeconds)} | ${rpo} | ${cell(r.notes)} |`);
   }
   out.push('', '"manual" means a person has to act; "Recover" counts from the failure until the designed state is back.', '');
+  out.push(...renderLostRegion(report.lostRegion));
 
   out.push('## Error budget', '', '| Availability | Downtime a month | Downtime a year |', '|---|---|---|');
   for (const row of report.errorBudget.ninesTable) {
@@ -91,4 +93,25 @@ export function renderMarkdown(report: Report): string {
   for (const rule of RESILIENCE_RULES) out.push(`| ${ruleId(rule)} | ${rule.severity} | ${cell(rule.info)} |`);
   out.push('');
   return out.join('\n');
+}
+
+/** The lost-region recovery: strategy, RTO and RPO, and every term with its source. */
+export function renderLostRegion(region: LostRegionRecovery): string[] {
+  const rto =
+    region.rtoSeconds === null
+      ? `**manual** (at least ${formatSeconds(region.rtoKnownSeconds)}, plus ${region.rto.filter((t) => t.seconds === null).map((t) => t.term).join(' and ')} by a person)`
+      : `**${formatSeconds(region.rtoSeconds)}**`;
+  const rpo = region.rpoSeconds === null ? '**all of it** (no copy leaves the region)' : region.rpoSeconds === 0 ? '**none**' : `**${formatSeconds(region.rpoSeconds)}**`;
+  const where = region.primaryRegion ? ` of ${region.primaryRegion}${region.drRegion ? `, recovered in ${region.drRegion}` : ''}` : '';
+  const out = [
+    '### Lost region', '',
+    `Strategy: **${region.strategy}** (${cell(region.strategyEvidence)}). Loss${where}: RTO ${rto}, RPO ${rpo}. The terms are added (a conservative bound).`, '',
+    '| Term | Time | How | Source |', '|---|---|---|---|',
+  ];
+  for (const t of [...region.rto, region.rpo]) {
+    const time = t.seconds === null ? (t.term === 'data' ? 'all of it' : 'manual') : t.seconds === 0 && t.term === 'data' ? 'none' : formatSeconds(t.seconds);
+    out.push(`| ${t.term === 'data' ? 'RPO: data at risk' : t.term} | ${time}${t.assumption ? ' (assumed)' : ''} | ${cell(t.basis)} | ${cell(t.source)} |`);
+  }
+  out.push('');
+  return out;
 }

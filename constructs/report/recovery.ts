@@ -7,7 +7,6 @@
  * rpoSeconds: the writes that may be lost. null means "not automatic": a person must act, or it is lost.
  */
 import {
-  alarmActions,
   autoscalingMinimum,
   backupCoverage,
   bool,
@@ -37,6 +36,7 @@ import {
   zoneSpread,
 } from '../pure';
 import type { LoadedStack } from './load';
+import { LostRegionRecovery, lostRegionRecovery, RegionalDatabase } from './region';
 
 export interface RecoveryRow {
   readonly failure: string;
@@ -48,7 +48,7 @@ export interface RecoveryRow {
   readonly notes: string;
 }
 
-/** Figures the model uses, each with where it comes from. */
+/** Figures the model uses, each with where it comes from (the lost-region figures are REGION_FIGURES, region.ts). */
 export const RECOVERY_FIGURES = {
   /** Assumption: placing a Fargate task, pulling its image and starting the app. Measure yours. */
   taskStartSeconds: 60,
@@ -66,27 +66,11 @@ export const RECOVERY_FIGURES = {
   rdsPointInTimeRpoSeconds: 300,
   /** Assumption: point-in-time restore of a small database; grows with size. The restore testing plan measures it. */
   restoreSeconds: 1800,
-  /** Assumption: deploying the stacks into the DR region and switching DNS, by a person with a runbook. */
-  regionRebuildSeconds: 3600,
-  /** Aurora User Guide, global databases: replication lag typically under a second. DynamoDB global tables: similar. */
-  globalReplicationRpoSeconds: 1,
   /** ECS Developer Guide, deployment circuit breaker: failed-task threshold 50 % of desired count, at least 3, at most 200. */
   circuitBreakerMinFailures: 3,
   /** ECS container health check defaults (AWS::ECS::TaskDefinition HealthCheck): interval 30 s, 3 retries. */
   containerHealthIntervalSeconds: 30,
   containerHealthRetries: 3,
-  /**
-   * Assumption: promoting a cross-region RDS read replica (aws rds promote-read-replica) until it accepts writes;
-   * the RDS User Guide says only that it takes a few minutes, depending on size. Measure yours.
-   */
-  replicaPromotionSeconds: 600,
-  /** Assumption (pilot light): deploying the service and its load balancer into the DR site's network, by a person. */
-  pilotLightServiceSeconds: 1200,
-  /** Amazon RDS User Guide, cross-region read replicas: asynchronous, lag usually seconds; bounded by the lag alarm when there is one. */
-  crossRegionReplicaRpoSeconds: 300,
-  /** Route 53 health check defaults: request interval 30 s, failure threshold 3. */
-  route53IntervalSeconds: 30,
-  route53FailureThreshold: 3,
 } as const;
 
 const F = RECOVERY_FIGURES;
@@ -113,11 +97,13 @@ interface DatabaseFacts {
   readonly kind: 'rds-multi-az' | 'rds-single-az' | 'rds-multi-az-cluster' | 'aurora-replicated' | 'aurora-single' | 'dynamodb';
   readonly crossRegion: string[];
   readonly copyIntervalSeconds?: number;
+  /** The backup plan whose copy action takes the database out of its region. */
+  readonly copySource?: string;
   readonly replicatedBackups: boolean;
   readonly global: boolean;
 }
 
-export function recoveryModel(stacks: readonly LoadedStack[]): RecoveryRow[] {
+export function recoveryModel(stacks: readonly LoadedStack[], region: LostRegionRecovery = lostRegionRecovery(stacks, regionalDatabases(stacks))): RecoveryRow[] {
   const services = stacks.flatMap(serviceFacts);
   const databases = stacks.flatMap(databaseFacts);
   const rows: RecoveryRow[] = [];
@@ -127,7 +113,7 @@ export function recoveryModel(stacks: readonly LoadedStack[]): RecoveryRow[] {
     const row = failedDatabase(d);
     if (row) rows.push(row);
   }
-  rows.push(lostRegion(stacks, databases));
+  rows.push(lostRegion(region));
   for (const s of services) rows.push(badDeployment(s));
   return rows;
 }
@@ -208,6 +194,11 @@ export function alarmWindowSeconds(alarm: CfnResource, template: CfnTemplate): n
   return typeof period === 'number' && typeof points === 'number' ? period * points : undefined;
 }
 
+/** The primary databases as the lost-region model reads them. */
+export function regionalDatabases(stacks: readonly LoadedStack[]): RegionalDatabase[] {
+  return stacks.flatMap(databaseFacts);
+}
+
 function databaseFacts(stack: LoadedStack): DatabaseFacts[] {
   const { template } = stack;
   const result: DatabaseFacts[] = [];
@@ -221,6 +212,7 @@ function databaseFacts(stack: LoadedStack): DatabaseFacts[] {
       kind,
       crossRegion: crossRegionCopies(subject),
       copyIntervalSeconds: intervals.length > 0 ? Math.min(...intervals) : coverage.length > 0 ? 86_400 : undefined,
+      copySource: coverage.length > 0 ? `${stack.templateFile}: ${coverage.map((c) => `${c.planId} rule ${c.ruleName}${c.schedule ? ` (${c.schedule})` : ''}`).join(', ')}` : undefined,
       replicatedBackups: props(resource).AutomaticBackupReplicationRegion !== undefined,
       global:
         props(resource).GlobalClusterIdentifier !== undefined ||
@@ -370,114 +362,22 @@ function failedDatabase(d: DatabaseFacts): RecoveryRow | undefined {
   };
 }
 
-/** A cross-region read replica (pilot light) in a stack of another region than its source, and its lag alarm threshold. */
-function crossRegionReplicas(stacks: readonly LoadedStack[]): Array<{ stack: string; id: string; lagAlarmSeconds?: number }> {
-  const result: Array<{ stack: string; id: string; lagAlarmSeconds?: number }> = [];
-  for (const { name, template, region } of stacks) {
-    for (const [id, r] of resourcesOfType(template, 'AWS::RDS::DBInstance')) {
-      const source = str(get(props(r), 'SourceRegion'), template);
-      if (get(props(r), 'SourceDBInstanceIdentifier') === undefined || typeof source !== 'string' || source === region) continue;
-      const lag = resourcesOfType(template, 'AWS::CloudWatch::Alarm')
-        .filter(([, a]) => get(props(a), 'MetricName') === 'ReplicaLag' && JSON.stringify(get(props(a), 'Dimensions') ?? []).includes(`"Ref":"${id}"`))
-        .map(([, a]) => num(get(props(a), 'Threshold'), template))
-        .filter((x): x is number => typeof x === 'number');
-      result.push({ stack: name, id, lagAlarmSeconds: lag.length > 0 ? Math.min(...lag) : undefined });
-    }
-  }
-  return result;
-}
-
-/** Detection by a Synthetics canary whose paging alarm lives in another region than the stacks it probes. */
-function canaryDetection(stacks: readonly LoadedStack[]): { seconds: number; how: string } | undefined {
-  const regions = new Set(stacks.map((s) => s.region).filter((r): r is string => r !== undefined));
-  const windows: number[] = [];
-  for (const { template, region } of stacks) {
-    const others = [...regions].filter((r) => r !== region);
-    const canaries = resourcesOfType(template, 'AWS::Synthetics::Canary').filter(([, c]) => others.some((r) => JSON.stringify(props(c)).includes(`"Region":"${r}"`)));
-    if (canaries.length === 0) continue;
-    for (const [id, alarm] of resourcesOfType(template, 'AWS::CloudWatch::Alarm')) {
-      if (get(props(alarm), 'Namespace') !== 'CloudWatchSynthetics') continue;
-      const heard = alarmActions({ logicalId: id, resource: alarm, template }).status === 'compliant';
-      const window = alarmWindowSeconds(alarm, template);
-      if (heard && window !== undefined) windows.push(window);
-    }
-  }
-  if (windows.length === 0) return undefined;
-  return { seconds: Math.min(...windows), how: 'detected by a Synthetics canary in another region, paging from there' };
-}
-
-function lostRegion(stacks: readonly LoadedStack[], databases: DatabaseFacts[]): RecoveryRow {
-  const detection = canaryDetection(stacks) ?? regionDetection(stacks);
-  const notes: string[] = [detection.how];
-  const replicas = crossRegionReplicas(stacks);
-  if (replicas.length > 0) {
-    // Pilot light: promote the replica (no restore), then deploy the service there.
-    const rpo = Math.max(...replicas.map((r) => r.lagAlarmSeconds ?? F.crossRegionReplicaRpoSeconds));
-    for (const r of replicas) {
-      notes.push(
-        `${r.id} (${r.stack}): promote the cross-region read replica (~${F.replicaPromotionSeconds / 60} min assumed); RPO is its replication lag${r.lagAlarmSeconds === undefined ? '' : `, paged above ${r.lagAlarmSeconds} s`}`,
-      );
-    }
-    notes.push(`pilot light: deploy the service into the standby network (~${F.pilotLightServiceSeconds / 60} min assumed) and move users to it`);
-    return {
-      failure: 'lost region',
-      detectSeconds: detection.seconds,
-      recoverSeconds: (detection.seconds ?? 0) + F.replicaPromotionSeconds + F.pilotLightServiceSeconds,
-      rpoSeconds: rpo,
-      notes: capitalise(notes.join('; ')) + '.',
-    };
-  }
-  let rpo = 0;
-  let unrecoverable = false;
-  for (const d of databases) {
-    if (d.global) {
-      rpo = Math.max(rpo, F.globalReplicationRpoSeconds);
-      notes.push(`${d.id}: global replica in another region`);
-    } else if (d.replicatedBackups) {
-      rpo = Math.max(rpo, F.rdsPointInTimeRpoSeconds);
-      notes.push(`${d.id}: point-in-time restore from the replicated automated backups in the DR region`);
-    } else if (d.copyIntervalSeconds !== undefined) {
-      rpo = Math.max(rpo, d.copyIntervalSeconds);
-      notes.push(`${d.id}: restore from the latest AWS Backup copy (every ${Math.round(d.copyIntervalSeconds / 3600)} h)`);
-    } else {
-      unrecoverable = true;
-      notes.push(`${d.id}: no copy outside the region, data lost`);
-    }
-  }
-  if (databases.length === 0) notes.push('no database found: rebuilding the stacks restores service');
-  notes.push(`rebuild in the DR region by redeploying the stacks (~${F.regionRebuildSeconds / 60} min assumed)`);
+/** The lost-region row: the strategy's RTO and RPO from region.ts, its terms summarised in the notes. */
+function lostRegion(region: LostRegionRecovery): RecoveryRow {
+  const detection = region.rto.find((t) => t.term === 'detection');
+  const terms = region.rto.map((t) => `${t.term} ${t.seconds === null ? 'manual' : `${t.seconds} s`}${t.assumption ? ' (assumed)' : ''}`);
+  const manual = region.rto.filter((t) => t.seconds === null).map((t) => t.term);
   return {
     failure: 'lost region',
-    detectSeconds: detection.seconds,
-    recoverSeconds: unrecoverable ? null : F.regionRebuildSeconds,
-    rpoSeconds: unrecoverable ? null : rpo,
-    notes: capitalise(notes.join('; ')) + '.',
+    detectSeconds: detection?.seconds ?? null,
+    recoverSeconds: region.rtoSeconds,
+    rpoSeconds: region.rpoSeconds,
+    notes:
+      `${region.strategy === 'none' ? 'No disaster-recovery strategy' : `Strategy ${region.strategy}`} (${region.strategyEvidence}). ` +
+      `RTO = ${terms.join(' + ')}` +
+      (manual.length > 0 ? `: manual, at least ${region.rtoKnownSeconds} s plus the manual ${manual.join(' and ')}` : ` = ${region.rtoSeconds} s`) +
+      `. RPO: ${region.rpo.basis}. Sources: the "Lost region" table.`,
   };
-}
-
-function regionDetection(stacks: readonly LoadedStack[]): { seconds: number | null; how: string } {
-  const checks = stacks.flatMap((s) => resourcesOfType(s.template, 'AWS::Route53::HealthCheck').map(([, r]) => ({ r, t: s.template })));
-  if (checks.length > 0) {
-    const times = checks.map(({ r, t }) => {
-      const config = get(props(r), 'HealthCheckConfig');
-      const interval = num(get(config, 'RequestInterval'), t);
-      const threshold = num(get(config, 'FailureThreshold'), t);
-      return (typeof interval === 'number' ? interval : F.route53IntervalSeconds) * (typeof threshold === 'number' ? threshold : F.route53FailureThreshold);
-    });
-    return { seconds: Math.min(...times), how: 'detected by a Route 53 health check, outside the region' };
-  }
-  const windows: number[] = [];
-  for (const { template } of stacks) {
-    for (const [id, alarm] of resourcesOfType(template, 'AWS::CloudWatch::Alarm')) {
-      const heard = alarmActions({ logicalId: id, resource: alarm, template }).status === 'compliant';
-      const window = alarmWindowSeconds(alarm, template);
-      if (heard && window !== undefined) windows.push(window);
-    }
-  }
-  if (windows.length > 0) {
-    return { seconds: Math.min(...windows), how: "detected by the fastest paging alarm, which lives in the lost region and may not fire: add an external check" };
-  }
-  return { seconds: null, how: 'no alarm pages anyone: users will report it' };
 }
 
 function badDeployment(s: ServiceFacts): RecoveryRow {

@@ -7,7 +7,8 @@ import { Availability, availabilityModel } from './availability';
 import { ErrorBudget, errorBudget } from './budget';
 import { AcknowledgedFinding, evaluateRules, Finding } from './findings';
 import type { LoadedInput } from './load';
-import { RecoveryRow, recoveryModel } from './recovery';
+import { RecoveryRow, recoveryModel, regionalDatabases } from './recovery';
+import { LostRegionRecovery, lostRegionRecovery } from './region';
 
 export interface Report {
   readonly source: string;
@@ -18,12 +19,15 @@ export interface Report {
   readonly acknowledged: readonly AcknowledgedFinding[];
   readonly availability: Availability;
   readonly recovery: readonly RecoveryRow[];
+  /** The loss of the primary region under the DR strategy the templates show: RTO and RPO with each term's source. */
+  readonly lostRegion: LostRegionRecovery;
   readonly errorBudget: ErrorBudget;
 }
 
 export function buildReport(input: LoadedInput): Report {
   const { findings, acknowledged, resourcesChecked } = evaluateRules(input.stacks);
   const availability = availabilityModel(input.stacks);
+  const lostRegion = lostRegionRecovery(input.stacks, regionalDatabases(input.stacks));
   return {
     source: input.source,
     stacks: input.stacks.map((s) => ({ name: s.name, region: s.region, resources: Object.keys(s.template.Resources ?? {}).length })),
@@ -32,7 +36,8 @@ export function buildReport(input: LoadedInput): Report {
     findings,
     acknowledged,
     availability,
-    recovery: recoveryModel(input.stacks),
+    recovery: recoveryModel(input.stacks, lostRegion),
+    lostRegion,
     errorBudget: errorBudget(input.stacks, availability.composite),
   };
 }

@@ -28,6 +28,7 @@ const NAME_PROPERTY: Record<string, string> = {
   'AWS::S3::Bucket': 'BucketName',
   'AWS::ECS::Cluster': 'ClusterName',
   'AWS::IAM::Role': 'RoleName',
+  'AWS::ECS::Service': 'ServiceName',
 };
 
 /** A logical ID without the 8-hex hash CDK appends: `ChaosTaskLossRoleA13BFC89` is `ChaosTaskLossRole`. */
@@ -116,6 +117,16 @@ export class PolicyWorld {
         return `arn:aws:elasticloadbalancing:${this.region}:${this.account}:listener/app/${name}/0123456789abcdef/0123456789abcdef`;
       case 'AWS::ElasticLoadBalancingV2::ListenerRule':
         return `arn:aws:elasticloadbalancing:${this.region}:${this.account}:listener-rule/app/${name}/0123456789abcdef/0123456789abcdef/0123456789abcdef`;
+      // Ref of a Secrets Manager secret is its ARN: the name and the 6 characters Secrets Manager appends.
+      case 'AWS::SecretsManager::Secret':
+        return `arn:aws:secretsmanager:${this.region}:${this.account}:secret:${name}-AbCdEf`;
+      // Ref of a secret's target attachment is the ARN of the secret it attaches (CloudFormation reference,
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-secretsmanager-secrettargetattachment.html).
+      case 'AWS::SecretsManager::SecretTargetAttachment':
+        return String(this.resolve(this.resource(id).Properties?.SecretId));
+      // Ref of an ECS service is its ARN, in the long format: service/<cluster name>/<service name>.
+      case 'AWS::ECS::Service':
+        return `arn:aws:ecs:${this.region}:${this.account}:service/${this.resolve(this.resource(id).Properties?.Cluster)}/${name}`;
       default:
         return name;
     }
@@ -158,6 +169,8 @@ export class PolicyWorld {
       case 'AWS::Backup::BackupVault.BackupVaultArn':
         return arn('backup', `backup-vault:${name}`);
       case 'AWS::Backup::BackupVault.BackupVaultName':
+        return name;
+      case 'AWS::ECS::Service.Name':
         return name;
     }
     if (attribute === 'Arn') throw new Error(`add an example ARN for ${Type} (${id}) to PolicyWorld.getAtt`);

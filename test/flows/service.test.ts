@@ -2,7 +2,7 @@ import { anonymousPrincipal } from '@cloud-copilot/iam-simulate';
 import { beforeAll, describe, expect } from 'vitest';
 import { asRole, check, flow, FlowRow, Verdict } from './flow-table';
 import { OTHER_ACCOUNT, PolicyWorld, stemOf } from './policy-world';
-import { clusterDeployment, synthWorlds } from './worlds';
+import { clusterDeployment, synthWorlds, warmStandbyWithDns } from './worlds';
 
 /**
  * Flow proof: the service's task can start and run. The execution role pulls the image, writes the container
@@ -22,10 +22,13 @@ describe('flow: the service task starts, logs, reads its secret; the load balanc
   let instance: PolicyWorld;
   let cluster: PolicyWorld;
   let dr: PolicyWorld;
+  /** The standby site (warm standby with dns): its load balancer, deployment role and buckets follow the same rows. */
+  let site: PolicyWorld;
 
   beforeAll(() => {
     ({ primary: instance, dr } = synthWorlds());
     cluster = synthWorlds(clusterDeployment()).primary;
+    site = synthWorlds(warmStandbyWithDns()).drSite!;
   });
 
   const taskDefinition = (world: PolicyWorld) => {
@@ -91,35 +94,51 @@ describe('flow: the service task starts, logs, reads its secret; the load balanc
     };
   };
 
-  flow('deploy-describe', (row) => {
-    const { role } = deployment(instance);
-    expect(row.who).toContain(stemOf(role));
-    return Promise.all(row.actions.map((action) => asRole(instance, role, action, '*')));
-  });
+  /** The primary's service and the standby site's (HTTPS listener there: dns with a certificate per region). */
+  const services = () => [instance, site];
 
-  flow('deploy-register-tasks', (row) => {
-    const { role, targetGroups } = deployment(instance);
-    expect(targetGroups).toHaveLength(2);
-    return Promise.all(targetGroups.flatMap((tg) => row.actions.map((action) => asRole(instance, role, action, tg))));
-  });
+  flow('deploy-describe', (row) =>
+    Promise.all(
+      services().flatMap((world) => {
+        const { role } = deployment(world);
+        expect(row.who).toContain(stemOf(role));
+        return row.actions.map((action) => asRole(world, role, action, '*'));
+      }),
+    ),
+  );
 
-  flow('deploy-shift-traffic', () => {
-    const { role, rule, listener } = deployment(instance);
-    return Promise.all([
-      asRole(instance, role, 'elasticloadbalancing:ModifyRule', rule),
-      asRole(instance, role, 'elasticloadbalancing:ModifyListener', listener),
-    ]);
-  });
+  flow('deploy-register-tasks', (row) =>
+    Promise.all(
+      services().flatMap((world) => {
+        const { role, targetGroups } = deployment(world);
+        expect(targetGroups).toHaveLength(2);
+        return targetGroups.flatMap((tg) => row.actions.map((action) => asRole(world, role, action, tg)));
+      }),
+    ),
+  );
 
-  flow('deploy-other-load-balancing', () => {
-    const { role } = deployment(instance);
-    const elb = (resource: string) => `arn:aws:elasticloadbalancing:${instance.region}:${instance.account}:${resource}`;
-    return Promise.all([
-      asRole(instance, role, 'elasticloadbalancing:RegisterTargets', elb('targetgroup/other/0123456789abcdef')),
-      asRole(instance, role, 'elasticloadbalancing:ModifyRule', elb('listener-rule/app/other/0123456789abcdef/0123456789abcdef/0123456789abcdef')),
-      asRole(instance, role, 'elasticloadbalancing:ModifyListener', elb('listener/app/other/0123456789abcdef/0123456789abcdef')),
-    ]);
-  });
+  flow('deploy-shift-traffic', () =>
+    Promise.all(
+      services().flatMap((world) => {
+        const { role, rule, listener } = deployment(world);
+        return [asRole(world, role, 'elasticloadbalancing:ModifyRule', rule), asRole(world, role, 'elasticloadbalancing:ModifyListener', listener)];
+      }),
+    ),
+  );
+
+  flow('deploy-other-load-balancing', () =>
+    Promise.all(
+      services().flatMap((world) => {
+        const { role } = deployment(world);
+        const elb = (resource: string) => `arn:aws:elasticloadbalancing:${world.region}:${world.account}:${resource}`;
+        return [
+          asRole(world, role, 'elasticloadbalancing:RegisterTargets', elb('targetgroup/other/0123456789abcdef')),
+          asRole(world, role, 'elasticloadbalancing:ModifyRule', elb('listener-rule/app/other/0123456789abcdef/0123456789abcdef/0123456789abcdef')),
+          asRole(world, role, 'elasticloadbalancing:ModifyListener', elb('listener/app/other/0123456789abcdef/0123456789abcdef')),
+        ];
+      }),
+    ),
+  );
 
   flow('exec-pull-image', async (row) => {
     const { container, executionRole } = taskDefinition(instance);
@@ -152,17 +171,17 @@ describe('flow: the service task starts, logs, reads its secret; the load balanc
   flow('task-secret-key', (row) => decryptSecret(row, 'task'));
 
   /** The access-log bucket, prefix and an object key the load balancer writes (ELB user guide, "Access log files"). */
-  const accessLogs = () => {
-    const [lb] = instance.idsOf('AWS::ElasticLoadBalancingV2::LoadBalancer');
-    const attributes = instance.resource(lb!).Properties!.LoadBalancerAttributes as { Key: string; Value: unknown }[];
+  const accessLogs = (world = instance) => {
+    const [lb] = world.idsOf('AWS::ElasticLoadBalancingV2::LoadBalancer');
+    const attributes = world.resource(lb!).Properties!.LoadBalancerAttributes as { Key: string; Value: unknown }[];
     const attribute = (key: string) => attributes.find((a) => a.Key === key)?.Value;
     expect(attribute('access_logs.s3.enabled')).toBe('true');
     const bucketId = (attribute('access_logs.s3.bucket') as { Ref: string }).Ref;
     const prefix = String(attribute('access_logs.s3.prefix'));
-    const { account, region } = instance;
+    const { account, region } = world;
     const object = (forAccount: string) =>
-      `${instance.getAtt(bucketId, 'Arn')}/${prefix}/AWSLogs/${forAccount}/elasticloadbalancing/${region}/2026/01/02/${forAccount}_elasticloadbalancing_${region}_app.lb.0123_20260102T0000Z_192.0.2.1_abc.log.gz`;
-    return { bucketId, bucketArn: instance.getAtt(bucketId, 'Arn'), object, policy: instance.resourcePolicyOf(bucketId), account };
+      `${world.getAtt(bucketId, 'Arn')}/${prefix}/AWSLogs/${forAccount}/elasticloadbalancing/${region}/2026/01/02/${forAccount}_elasticloadbalancing_${region}_app.lb.0123_20260102T0000Z_192.0.2.1_abc.log.gz`;
+    return { bucketId, bucketArn: world.getAtt(bucketId, 'Arn'), object, policy: world.resourcePolicyOf(bucketId), account };
   };
   /** The other side of a cross-account request: the writer's own account lets it write (its policies are not ours). */
   const writerOwnPolicy = [{ name: 'writer-account', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } }];
@@ -178,12 +197,15 @@ describe('flow: the service task starts, logs, reads its secret; the load balanc
 
   flow('access-logs-delivery', async (row) => {
     const [delivery] = row.who;
-    const { object, bucketArn, policy, account } = accessLogs();
     const context = { 'aws:SecureTransport': 'true', 's3:x-amz-acl': 'bucket-owner-full-control' };
-    const verdicts: Verdict[] = [
-      await check('log delivery writes a log file', { principal: delivery!, action: 's3:PutObject', resource: object(account), context, resourcePolicy: policy }),
-      await check('log delivery reads the bucket ACL', { principal: delivery!, action: 's3:GetBucketAcl', resource: bucketArn, context: { 'aws:SecureTransport': 'true' }, resourcePolicy: policy }),
-    ];
+    const verdicts: Verdict[] = [];
+    for (const world of services()) {
+      const { object, bucketArn, policy, account } = accessLogs(world);
+      verdicts.push(
+        await check(`log delivery writes a log file (${world.region})`, { principal: delivery!, action: 's3:PutObject', resource: object(account), context, resourcePolicy: policy }),
+        await check(`log delivery reads the bucket ACL (${world.region})`, { principal: delivery!, action: 's3:GetBucketAcl', resource: bucketArn, context: { 'aws:SecureTransport': 'true' }, resourcePolicy: policy }),
+      );
+    }
     return verdicts;
   });
 
@@ -266,9 +288,9 @@ describe('flow: the service task starts, logs, reads its secret; the load balanc
     return verdicts;
   });
 
-  /** Every bucket of both stacks, with its policy. */
+  /** Every bucket of the primary, DR and standby-site stacks, with its policy. */
   const buckets = () => {
-    const all = [instance, dr].flatMap((world) => world.idsOf('AWS::S3::Bucket').map((id) => ({ world, id })));
+    const all = [instance, dr, site].flatMap((world) => world.idsOf('AWS::S3::Bucket').map((id) => ({ world, id })));
     expect(all.length).toBeGreaterThan(0);
     return all.map(({ world, id }) => ({ id, arn: world.getAtt(id, 'Arn'), policy: world.resourcePolicyOf(id) }));
   };

@@ -2,30 +2,33 @@ import { beforeAll, describe, expect } from 'vitest';
 import { check, flow, FlowRow, Verdict } from './flow-table';
 import { anonymousPrincipal } from '@cloud-copilot/iam-simulate';
 import { ACCOUNT, OTHER_ACCOUNT, PolicyWorld } from './policy-world';
-import { synthWorlds } from './worlds';
+import { synthWorlds, warmStandbyWithDns } from './worlds';
 
 /**
  * Flow proof: each role can be assumed by the service that uses it, evaluated on the role's synthesised trust
- * policy (the resource policy of sts:AssumeRole). The roles and the service are read from the row, so the
- * proof covers exactly the roles the table names.
+ * policy (the resource policy of sts:AssumeRole), in the primary and in the standby site (HaDrSite, warm standby
+ * with dns). The roles and the service are read from the row, so the proof covers exactly the roles the table names,
+ * in every stack that has them.
  */
 describe('flow: services assume their roles', () => {
-  let world: PolicyWorld;
+  let worlds: PolicyWorld[];
 
   beforeAll(() => {
-    world = synthWorlds().primary;
+    // The default primary, and the standby site (warm standby with dns) with its own roles: the same service roles,
+    // the canary's and the failover runbook's.
+    worlds = [synthWorlds().primary, synthWorlds(warmStandbyWithDns()).drSite!];
   });
 
-  /** The roles a row's `on` column names; each token must name at least one. */
+  /** The roles a row's `on` column names, in every world that has them; each token must name at least one. */
   const rolesOf = (row: FlowRow) =>
     row.on.flatMap((token) => {
-      const ids = world.idsMatching(token, 'AWS::IAM::Role');
-      expect(ids, `row ${row.id}: ${token} names a role`).not.toHaveLength(0);
-      return ids;
+      const found = worlds.flatMap((world) => world.idsMatching(token, 'AWS::IAM::Role').map((role) => ({ world, role })));
+      expect(found, `row ${row.id}: ${token} names a role`).not.toHaveLength(0);
+      return found;
     });
 
-  const assume = (roleId: string, principal: Parameters<typeof check>[1]['principal'], context: Record<string, string>, identityPolicies?: Parameters<typeof check>[1]['identityPolicies']) =>
-    check(`${typeof principal === 'string' ? principal : 'anonymous'} assumes ${roleId}`, {
+  const assume = (world: PolicyWorld, roleId: string, principal: Parameters<typeof check>[1]['principal'], context: Record<string, string>, identityPolicies?: Parameters<typeof check>[1]['identityPolicies']) =>
+    check(`${typeof principal === 'string' ? principal : 'anonymous'} assumes ${roleId} (${world.region})`, {
       principal,
       identityPolicies,
       action: 'sts:AssumeRole',
@@ -38,7 +41,7 @@ describe('flow: services assume their roles', () => {
   const serviceAssumes = (row: FlowRow, context: Record<string, string> = {}): Promise<Verdict[]> => {
     const services = row.who.filter((w) => w.endsWith('.amazonaws.com'));
     expect(services, `row ${row.id} names one service principal`).toHaveLength(1);
-    return Promise.all(rolesOf(row).map((role) => assume(role, services[0]!, context)));
+    return Promise.all(rolesOf(row).map(({ world, role }) => assume(world, role, services[0]!, context)));
   };
   const thisAccount = { 'aws:SourceAccount': ACCOUNT };
 
@@ -57,17 +60,18 @@ describe('flow: services assume their roles', () => {
 
   flow('trust-nobody-else', async (row) => {
     expect(row.on).toEqual(['*']);
-    const roles = world.idsOf('AWS::IAM::Role');
-    const taskRole = world.idOf('ServiceTaskTaskRole');
     // A principal of this account that may assume any role by its own policies: it still needs the role's trust.
     const mayAssumeAnything = [{ name: 'assume-anything', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] } }];
     return Promise.all(
-      roles.flatMap((role) => [
-        assume(role, 'events.amazonaws.com', thisAccount),
-        assume(role, world.getAtt(taskRole, 'Arn'), {}, mayAssumeAnything),
-        assume(role, `arn:aws:iam::${OTHER_ACCOUNT}:root`, {}, mayAssumeAnything),
-        assume(role, anonymousPrincipal, {}),
-      ]),
+      worlds.flatMap((world) => {
+        const taskRole = world.idOf('ServiceTaskTaskRole');
+        return world.idsOf('AWS::IAM::Role').flatMap((role) => [
+          assume(world, role, 'events.amazonaws.com', thisAccount),
+          assume(world, role, world.getAtt(taskRole, 'Arn'), {}, mayAssumeAnything),
+          assume(world, role, `arn:aws:iam::${OTHER_ACCOUNT}:root`, {}, mayAssumeAnything),
+          assume(world, role, anonymousPrincipal, {}),
+        ]);
+      }),
     );
   });
 });

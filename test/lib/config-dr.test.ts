@@ -17,7 +17,7 @@ describe('dr.strategy, dr.replicaInstanceClass, dr.certificateArn and dns', () =
     for (const strategy of ['backup-restore', 'pilot-light', 'warm-standby']) {
       expect(parseConfig({ dr: { strategy } }).dr.strategy).toBe(strategy);
     }
-    expect(parseConfig({ certificateArn: CERT_EAST, dr: { strategy: 'pilot-light', certificateArn: CERT_WEST } }).dr.certificateArn).toBe(CERT_WEST);
+    expect(parseConfig({ certificateArn: CERT_EAST, dns: DNS, dr: { strategy: 'pilot-light', certificateArn: CERT_WEST } }).dr.certificateArn).toBe(CERT_WEST);
   });
 
   it('defaults the DR zones to a, b and c of drRegion and takes explicit ones', () => {
@@ -36,6 +36,7 @@ describe('dr.strategy, dr.replicaInstanceClass, dr.certificateArn and dns', () =
     ['a DR certificate in the primary region', { dr: { certificateArn: CERT_EAST } }, /^dr.certificateArn must be in drRegion "us-west-2" .* got one in "us-east-1"$/],
     ['a dns block without a standby site (nothing for the SECONDARY record)', { dns: DNS }, /^dns needs dr.strategy "pilot-light" or "warm-standby"/],
     ['a primary certificate without a DR one, with a standby site', { certificateArn: CERT_EAST, dr: { strategy: 'warm-standby' } }, /^dr.certificateArn is required when certificateArn is set and dr.strategy is "warm-standby"/],
+    ['a certificate with a standby site but no dns (the canary would call the load balancer by a name the certificate does not hold)', { certificateArn: CERT_EAST, dr: { strategy: 'pilot-light', certificateArn: CERT_WEST } }, /^dns is required when certificateArn is set and dr.strategy is "pilot-light"/],
     ['a DR certificate without a primary one', { dr: { strategy: 'pilot-light', certificateArn: CERT_WEST } }, /^dr.certificateArn needs certificateArn too/],
     ['a DR zone of another region', { dr: { availabilityZones: ['us-west-2a', 'us-east-1b'] } }, /^dr.availabilityZones must be zones of drRegion "us-west-2" .* got "us-east-1b"$/],
     ['a single DR zone', { dr: { availabilityZones: ['us-west-2a'] } }, /^dr.availabilityZones must list at least 2 zones/],

@@ -158,6 +158,22 @@ describe('dr.strategy pilot-light', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 5433, Description: 'PostgreSQL from the standby service tasks' });
   });
 
+  it('has a failover runbook guarded by the probe alarm that promotes this replica and scales the standby to the primary\'s 3 tasks', () => {
+    const documents = Object.values(template.findResources('AWS::SSM::Document'));
+    expect(documents).toHaveLength(1);
+    const content = documents[0]!.Properties.Content;
+    expect(documents[0]!.Properties.DocumentType).toBe('Automation');
+    const step = (name: string) => content.mainSteps.find((s: { name: string }) => s.name === name);
+    const probeAlarm = Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'SuccessPercent' } }));
+    expect(step('AssertPrimaryDown').inputs.AlarmNames).toEqual([{ Ref: probeAlarm[0] }]);
+    expect(JSON.stringify(step('PromoteReplica').inputs.DBInstanceIdentifier)).toContain('hadrsite-replica-');
+    expect(step('ScaleService').inputs.desiredCount).toBe(3);
+    expect(step('RaiseMinimumCapacity').inputs.MinCapacity).toBe(3);
+    // Without dns there is no Route 53 health check to consult.
+    expect(step('ReadPrimaryHealthCheck')).toBeUndefined();
+    template.hasOutput('FailoverCommand', { Value: Match.objectLike({ 'Fn::Join': Match.anyValue() }) });
+  });
+
   it('has no per-zone task alarms (no task runs), and a dashboard', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     expect(built.drSite!.infrastructureAlarms).toBeUndefined();
@@ -166,11 +182,13 @@ describe('dr.strategy pilot-light', () => {
   it('gives the lost-region row of the report from the canary, the replica and its lag alarm', () => {
     const report = buildReport(loadInput(app.synth().directory));
     const row = report.recovery.find((r) => r.failure === 'lost region')!;
-    // Canary every 60 s, 3 failed runs; promotion (600 s) and the service deployment (1200 s) are labelled assumptions.
+    // Canary every 60 s, 3 failed runs; promotion (600 s) and the task start (60 s) are labelled assumptions; the
+    // standby target group's 2 healthy checks 5 s apart; no dns config, so moving users is a person's step.
     expect(row.detectSeconds).toBe(180);
-    expect(row.recoverSeconds).toBe(180 + 600 + 1200);
+    expect(report.lostRegion).toMatchObject({ strategy: 'pilot-light', rtoSeconds: null, rtoKnownSeconds: 180 + 600 + 70 });
+    expect(row.recoverSeconds).toBeNull();
     expect(row.rpoSeconds).toBe(DrSiteStack.REPLICA_LAG_ALARM_SECONDS);
-    expect(row.notes).toMatch(/Synthetics canary in another region/);
+    expect(row.notes).toMatch(/Strategy pilot-light .*detection 180 s \+ promotion 600 s \(assumed\) \+ scaling 70 s \(assumed\) \+ dns manual/);
   });
 });
 
@@ -245,6 +263,15 @@ describe('dns failover (warm standby with a hosted zone and a certificate per re
       Name: 'api.example.com.', Type: 'CNAME', TTL: '60', Failover: 'SECONDARY',
       ResourceRecords: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^ServiceLoadBalancer'), 'DNSName'] }],
     });
+  });
+
+  it('has the runbook consult the primary\'s Route 53 health check before promoting, and the probe ask for the record name', () => {
+    const content = Object.values(template.findResources('AWS::SSM::Document'))[0]!.Properties.Content;
+    const healthCheck = Object.keys(template.findResources('AWS::Route53::HealthCheck'))[0];
+    const read = content.mainSteps.find((s: { name: string }) => s.name === 'ReadPrimaryHealthCheck');
+    expect(JSON.stringify(read.inputs)).toContain(JSON.stringify({ Ref: healthCheck }));
+    const canary = Object.values(template.findResources('AWS::Synthetics::Canary'))[0]!;
+    expect(JSON.stringify(canary.Properties.RunConfig.EnvironmentVariables)).toContain('api.example.com');
   });
 
   it('serves HTTPS in both regions with the certificate of each region', () => {

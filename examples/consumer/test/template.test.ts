@@ -125,6 +125,6 @@ describe('the rule packs', () => {
     for (const name of ['AwsSolutions', 'Resilience']) assert.equal(byName.get(name)?.conclusion, 'success', `${name} did not run or failed`);
     assert.deepEqual(byName.get('AwsSolutions')!.violations, []);
     const summary = byName.get('Resilience')!.violations.find((v) => v.ruleName === 'Resilience-Summary');
-    assert.match(summary?.description ?? '', /^18 resilience rules checked \d+ resources: 0 errors/);
+    assert.match(summary?.description ?? '', /^19 resilience rules checked \d+ resources: 0 errors/);
   });
 });

@@ -3,7 +3,7 @@
  * after cdk-nag's test/rules/*.test.ts. The rules are pure functions, so no synthesis is needed here.
  */
 import { describe, expect, it } from 'vitest';
-import { type CfnResource, type CfnTemplate, RESILIENCE_RULES, type RuleOutcome } from '@ha-reference/constructs/pure';
+import { type CfnResource, type CfnTemplate, type PeerStack, RESILIENCE_RULES, type RuleOutcome, type RuleSubject } from '@ha-reference/constructs/pure';
 
 type Resources = Record<string, CfnResource>;
 
@@ -428,6 +428,84 @@ describe('Resilience-ServiceAlarms', () => {
   it('Noncompliance 2: an alarm on the target group that notifies nobody', () => {
     const resources = { ...base(), A: { Type: 'AWS::CloudWatch::Alarm', Properties: { Dimensions: [{ Name: 'TargetGroup', Value: { 'Fn::GetAtt': ['TG', 'TargetGroupFullName'] } }] } } };
     expect(judge('ServiceAlarms', resources, 'S')).toMatchObject({ status: 'non-compliant', detail: expect.stringMatching(/1 alarm watch/) });
+  });
+});
+
+describe('Resilience-ExternalProbe', () => {
+  const primary = (): Resources => ({
+    LB: { Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer', Properties: { Type: 'application' } },
+    Topic: { Type: 'AWS::SNS::Topic', Properties: {} },
+    Page: { Type: 'AWS::CloudWatch::Alarm', Properties: { Dimensions: [{ Name: 'LoadBalancer', Value: { 'Fn::GetAtt': ['LB', 'LoadBalancerFullName'] } }], AlarmActions: [{ Ref: 'Topic' }] } },
+  });
+  const outputs = { LbDns: { Value: { 'Fn::GetAtt': ['LB', 'DNSName'] } } };
+  const judgeLb = (resources: Resources, extra: Partial<RuleSubject> = {}, template: Partial<CfnTemplate> = {}): RuleOutcome =>
+    RESILIENCE_RULES.find((r) => r.id === 'ExternalProbe')!.evaluate({ logicalId: 'LB', resource: resources.LB, template: { Resources: resources, ...template }, ...extra });
+  const readsLb = { 'Fn::GetStackOutput': { StackName: 'Primary', Region: 'us-east-1', OutputName: 'LbDns' } };
+  /** A stack in `region` with a canary on the primary's LbDns output and an alarm on its SuccessPercent with `actions`. */
+  const watcher = (region: string, actions: unknown[] = [{ Ref: 'DrTopic' }], target: unknown = readsLb): PeerStack => ({
+    stackName: 'DrSite',
+    region,
+    template: {
+      Resources: {
+        DrTopic: { Type: 'AWS::SNS::Topic', Properties: {} },
+        Probe: { Type: 'AWS::Synthetics::Canary', Properties: { Schedule: { Expression: 'rate(1 minute)' }, RunConfig: { EnvironmentVariables: { TARGET_URL: { 'Fn::Join': ['', ['https://', target]] } } } } },
+        ProbeAlarm: {
+          Type: 'AWS::CloudWatch::Alarm',
+          Properties: { Namespace: 'CloudWatchSynthetics', MetricName: 'SuccessPercent', Dimensions: [{ Name: 'CanaryName', Value: { Ref: 'Probe' } }], AlarmActions: actions },
+        },
+      },
+    },
+  });
+  const me = { stackName: 'Primary', region: 'us-east-1' };
+
+  it('Compliance 1: a Route 53 health check on the load balancer, read by a failover record', () => {
+    const resources: Resources = {
+      ...primary(),
+      Check: { Type: 'AWS::Route53::HealthCheck', Properties: { HealthCheckConfig: { Type: 'HTTPS', FullyQualifiedDomainName: { 'Fn::GetAtt': ['LB', 'DNSName'] }, ResourcePath: '/health' } } },
+      Record: { Type: 'AWS::Route53::RecordSet', Properties: { Name: 'api.example.com', Type: 'CNAME', Failover: 'PRIMARY', HealthCheckId: { Ref: 'Check' }, TTL: '60', ResourceRecords: [{ 'Fn::GetAtt': ['LB', 'DNSName'] }] } },
+    };
+    expectStatus(judgeLb(resources), 'compliant');
+    // The same check that nothing reads pages nobody and fails over nothing.
+    delete (resources.Record.Properties as Record<string, unknown>).HealthCheckId;
+    expectStatus(judgeLb(resources), 'non-compliant');
+  });
+  it('Compliance 2: a health check on the record set that aliases the load balancer, read by an alarm', () => {
+    const resources: Resources = {
+      ...primary(),
+      Alias: { Type: 'AWS::Route53::RecordSet', Properties: { Name: 'api.example.com', Type: 'A', AliasTarget: { DNSName: { 'Fn::GetAtt': ['LB', 'DNSName'] }, HostedZoneId: 'Z35SXDOTRQ7X7K' } } },
+      Check: { Type: 'AWS::Route53::HealthCheck', Properties: { HealthCheckConfig: { Type: 'HTTPS', FullyQualifiedDomainName: 'api.example.com' } } },
+      CheckAlarm: { Type: 'AWS::CloudWatch::Alarm', Properties: { Namespace: 'AWS/Route53', MetricName: 'HealthCheckStatus', Dimensions: [{ Name: 'HealthCheckId', Value: { Ref: 'Check' } }] } },
+    };
+    expectStatus(judgeLb(resources), 'compliant');
+  });
+  it('Compliance 3: a canary in another region of the app reads its DNS name from an output, and its alarm pages', () => {
+    expectStatus(judgeLb(primary(), { ...me, peers: [watcher('us-west-2')] }, { Outputs: outputs }), 'compliant');
+  });
+  it('Noncompliance 1: paging alarms, and nothing outside the region (no peers known)', () => {
+    const outcome = judgeLb(primary(), me, { Outputs: outputs });
+    expect(outcome).toMatchObject({ status: 'non-compliant', detail: expect.stringMatching(/pages through 1 alarm in its own region \(Page\).*reads output LbDns/) });
+  });
+  it('Noncompliance 2: the watching canary runs in the same region, or its alarm pages nobody, or it reads another output', () => {
+    expectStatus(judgeLb(primary(), { ...me, peers: [watcher('us-east-1')] }, { Outputs: outputs }), 'non-compliant');
+    expectStatus(judgeLb(primary(), { ...me, peers: [watcher('us-west-2', [])] }, { Outputs: outputs }), 'non-compliant');
+    const other = { 'Fn::GetStackOutput': { StackName: 'Primary', Region: 'us-east-1', OutputName: 'DatabaseArn' } };
+    expectStatus(judgeLb(primary(), { ...me, peers: [watcher('us-west-2', undefined, other)] }, { Outputs: { ...outputs, DatabaseArn: { Value: 'arn' } } }), 'non-compliant');
+    // Another stack of the same name in another region is not this stack.
+    const elsewhere = { 'Fn::GetStackOutput': { StackName: 'Primary', Region: 'eu-west-1', OutputName: 'LbDns' } };
+    expectStatus(judgeLb(primary(), { ...me, peers: [watcher('us-west-2', undefined, elsewhere)] }, { Outputs: outputs }), 'non-compliant');
+  });
+  it('Noncompliance 3: a canary in its own template probes it, from its own region', () => {
+    const resources: Resources = { ...primary(), ...(watcher('us-east-1', [{ Ref: 'Topic' }], { 'Fn::GetAtt': ['LB', 'DNSName'] }).template.Resources as Resources) };
+    expectStatus(judgeLb(resources, me), 'non-compliant');
+  });
+  it('does not apply to an internal or gateway load balancer, or to a stack whose alarms page nobody', () => {
+    expectStatus(judgeLb({ ...primary(), LB: { Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer', Properties: { Scheme: 'internal' } } }), 'not-applicable');
+    expectStatus(judgeLb({ ...primary(), LB: { Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer', Properties: { Type: 'gateway' } } }), 'not-applicable');
+    const quiet = primary();
+    (quiet.Page.Properties as Record<string, unknown>).AlarmActions = [];
+    expectStatus(judgeLb(quiet), 'not-applicable');
+    (quiet.Page.Properties as Record<string, unknown>).AlarmActions = ['arn:aws:sns:us-east-1:111111111111:pager'];
+    expectStatus(judgeLb(quiet), 'non-compliant');
   });
 });
 

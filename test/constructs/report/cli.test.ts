@@ -90,7 +90,7 @@ describe('the ha-resilience bin', () => {
     const result = bin('report', naive);
     expect(result.status).toBe(1);
     expect(result.stderr).toEqual([]);
-    expect(result.stdout).toMatch(/^# Resilience report\n\nSource: `.*naive\.out`: Stack \(eu-west-1\)\. 18 rules checked \d+ resources: \*\*[1-9]\d* errors/);
+    expect(result.stdout).toMatch(/^# Resilience report\n\nSource: `.*naive\.out`: Stack \(eu-west-1\)\. 19 rules checked \d+ resources: \*\*[1-9]\d* errors/);
     for (const rule of ['ServiceTasksPerZone', 'ServiceDeploymentRollback', 'NatGatewayPerZone', 'TargetGroupHealthCheck']) {
       expect(result.stdout).toMatch(new RegExp(`\\| (error|warning) \\| Resilience-${rule} \\| Stack \\|`));
     }
@@ -114,6 +114,16 @@ describe('the ha-resilience bin', () => {
       expect.objectContaining({ composite: expect.any(Number), nines: expect.any(Number), downtimeMinutesPerMonth: expect.any(Number), components: expect.any(Array) }),
     );
     expect(report.recovery[0]).toEqual(expect.objectContaining({ failure: 'crashed task', detectSeconds: 60, recoverSeconds: 270, rpoSeconds: 0, notes: expect.any(String) }));
+    // No replica and no copy outside the region: no strategy, the data is lost, nothing outside the region detects.
+    expect(report.lostRegion).toEqual(expect.objectContaining({ strategy: 'none', rtoSeconds: null, rpoSeconds: null, rtoKnownSeconds: expect.any(Number) }));
+    expect(report.lostRegion.rto.map((t: { term: string }) => t.term)).toEqual(['detection', 'restore', 'redeployment', 'dns']);
+  });
+
+  it('prints the lost-region RTO and RPO of the two-region assembly in the JSON, each term with its source', () => {
+    const report = JSON.parse(bin('report', fixture('dr-assembly'), '--json').stdout);
+    expect(report.lostRegion).toMatchObject({ strategy: 'warm-standby', primaryRegion: 'us-east-1', drRegion: 'us-west-2', rtoSeconds: 755, rtoKnownSeconds: 755, rpoSeconds: 120 });
+    expect(report.lostRegion.rpo).toEqual({ term: 'data', seconds: 120, basis: expect.any(String), source: expect.stringMatching(/DrSite\.template\.json: LagAlarm \(ReplicaLag Threshold 120 s\)$/), assumption: false });
+    for (const t of report.lostRegion.rto) expect(t).toEqual({ term: expect.any(String), seconds: expect.any(Number), basis: expect.any(String), source: expect.any(String), assumption: expect.any(Boolean) });
   });
 
   it('exits 0 on the hand-written cloud assembly with an acknowledgment', () => {

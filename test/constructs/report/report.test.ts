@@ -101,7 +101,7 @@ describe('report on a template this project did not write', () => {
     ]);
     expect(report.findings[0].message).toMatch(/MinSize 1 over 2 Availability Zones/);
     expect(report.availability.composite).toBeCloseTo(0.9999 * 0.995 * 0.9999, 12);
-    expect(report.recovery.find((r) => r.failure === 'lost region')).toMatchObject({ rpoSeconds: null, notes: expect.stringMatching(/Sessions: no copy outside the region/) });
+    expect(report.recovery.find((r) => r.failure === 'lost region')).toMatchObject({ rpoSeconds: null, notes: expect.stringMatching(/No disaster-recovery strategy \(no cross-region read replica and no copy outside the region of foreign\/Sessions\)/) });
   });
 });
 
@@ -114,6 +114,14 @@ describe('report on a cloud assembly', () => {
       expect.objectContaining({ rule: 'Resilience-DatabaseCrossRegionBackup', resource: 'Table', reason: expect.stringMatching(/session data/) }),
     ]);
     expect(exitCodeOf(report)).toBe(0);
+  });
+
+  it('judges ExternalProbe across the stacks of the assembly: the primary is watched from the DR region, the standby is not', () => {
+    const report = buildReport(loadInput(fixture('dr-assembly')));
+    const external = report.findings.filter((f) => f.rule === 'Resilience-ExternalProbe');
+    // Primary/LoadBalancer: DrSite's Route 53 health check reads its DNS name (Fn::GetStackOutput) and PrimaryRecord reads the check.
+    expect(external.map((f) => `${f.severity} ${f.stack} ${f.resource}`)).toEqual(['warning DrSite StandbyLoadBalancer']);
+    expect(external[0].message).toMatch(/^The stack pages through 2 alarms in its own region \(LagAlarm, CanaryAlarm\), and nothing outside the region probes this internet-facing load balancer/);
   });
 
   it('refuses input that is not a template, with a one-line message naming the path', () => {
