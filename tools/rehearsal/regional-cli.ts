@@ -13,7 +13,7 @@ import { cpus, loadavg } from 'node:os';
 import * as path from 'node:path';
 import { recoveryModel } from '../../constructs/report/recovery';
 import type { LoadedStack } from '../../constructs/report/load';
-import { RECOVERY_FIGURES } from '../../constructs/report/recovery';
+import { REGION_FIGURES } from '../../constructs/report/region';
 import { PrerequisiteError, postgresBinDir } from '../local-servers';
 import { haproxyBinary } from './haproxy';
 import { timelineSvg, type Marker } from './chart';
@@ -103,7 +103,9 @@ export interface RegionalReport {
 function markers(obs: RegionalObservation): Marker[] {
   const m: Marker[] = [{ at: obs.faultAt, label: obs.name === 'region-switchover' ? 'switchover starts' : obs.name === 'region-loss' ? 'region lost' : 'partition', kind: 'fault' }];
   // The steps that the fault and recovery markers already show are left out.
-  for (const s of obs.steps) if (!['loss', 'partition', 'heal', 'first write', 'caught up'].includes(s.step)) m.push({ at: s.at, label: s.step, kind: 'step' });
+  // The steps that the fault and recovery markers already show are left out, and of the runbook only its main steps.
+  const shown = (step: string) => !['loss', 'partition', 'heal', 'first write', 'caught up'].includes(step) && !/^runbook (CheckForce|ReadPrimaryHealthCheck|AssertPrimaryUnhealthy|RaiseMinimumCapacity|WaitForTasks|ReadDnsHealthCheck|OutputStandbyEndpoint)$/.test(step);
+  for (const s of obs.steps) if (shown(s.step)) m.push({ at: s.at, label: s.step.replace(/^runbook /, ''), kind: 'step' });
   if (obs.faultEndAt !== undefined && obs.name === 'region-partition') m.push({ at: obs.faultEndAt, label: 'healed', kind: 'step' });
   if (obs.recoveredAt !== undefined) m.push({ at: obs.recoveredAt, label: obs.name === 'region-loss' ? 'first write in DR' : obs.name === 'region-partition' ? 'caught up' : 'writes after failback', kind: 'recovery' });
   return m;
@@ -205,7 +207,8 @@ async function main(argv: readonly string[]): Promise<number> {
     await rig.load.stop(RUN.clientTimeoutMs + 5000);
 
     const d = rig.facts.dns;
-    const limits = { intervalSeconds: d.intervalSeconds, failureThreshold: d.failureThreshold, ttlSeconds: d.ttlSeconds, promotionSeconds: RECOVERY_FIGURES.replicaPromotionSeconds, timeScale: options.timeScale, marginSeconds: RECOVERY_MARGIN_SECONDS };
+    const pa = rig.facts.probeAlarm;
+    const limits = { intervalSeconds: d.intervalSeconds, failureThreshold: d.failureThreshold, guardAlarmSeconds: Math.max(pa.rateSeconds, pa.periodSeconds) * pa.datapointsToAlarm, ttlSeconds: d.ttlSeconds, promotionSeconds: REGION_FIGURES.replicaPromotionSeconds, timeScale: options.timeScale, marginSeconds: RECOVERY_MARGIN_SECONDS };
     const records = rig.load.records;
     const results = observed.map((o) => (o.name === 'region-loss' ? evaluateRegionLoss(o, records, limits) : o.name === 'region-switchover' ? evaluateSwitchover(o, records) : evaluatePartition(o, records)));
     for (const r of results) {
@@ -233,13 +236,15 @@ async function main(argv: readonly string[]): Promise<number> {
         strategy: options.strategy,
         dnsFailover: rig.facts.dns,
         lagAlarm: rig.facts.lagAlarm,
+        runbook: rig.facts.runbook,
+        guardAlarm: rig.facts.probeAlarm,
         primaryTasks: rig.facts.primaryTasks,
         standbyTasks: rig.facts.standbyTasks,
         timeScale: options.timeScale,
         roundTripMs: RUN.roundTripMs,
         steadyRps: RUN.rps,
         recoveryMarginSeconds: RECOVERY_MARGIN_SECONDS,
-        promotionFigureSeconds: RECOVERY_FIGURES.replicaPromotionSeconds,
+        promotionFigureSeconds: REGION_FIGURES.replicaPromotionSeconds,
         cpus: cpus().length,
         loadAverage: Math.round(loadavg()[0] * 10) / 10,
       },

@@ -38,8 +38,13 @@ export interface RegionalObservation {
 export interface RegionalLimits {
   readonly intervalSeconds: number;
   readonly failureThreshold: number;
+  /**
+   * The runbook's guard also waits for its alarm (the external probe's: rate × failed runs to alarm); detection is the
+   * later of the two. @default - the health check alone
+   */
+  readonly guardAlarmSeconds?: number;
   readonly ttlSeconds: number;
-  /** The resilience report's figure for promoting a cross-region replica (RECOVERY_FIGURES.replicaPromotionSeconds). */
+  /** The resilience report's figure for promoting a cross-region replica (REGION_FIGURES.replicaPromotionSeconds). */
   readonly promotionSeconds: number;
   /** Every template duration is multiplied by this in the run. */
   readonly timeScale: number;
@@ -71,9 +76,14 @@ const check = (name: string, pass: boolean, detail: string): Check => ({ name, p
 const r1 = (v: number) => Math.round(v * 10) / 10;
 const r3 = (v: number) => Math.round(v * 1000) / 1000;
 
-/** detection (interval × threshold) + promotion + TTL, scaled, + margin. */
+/** The guard's detection: the later of the health check (interval × threshold) and the guard's alarm. */
+export function detectionSeconds(l: RegionalLimits): number {
+  return Math.max(l.intervalSeconds * l.failureThreshold, l.guardAlarmSeconds ?? 0);
+}
+
+/** detection + promotion + TTL, scaled, + margin. */
 export function recoveryBoundSeconds(l: RegionalLimits): number {
-  return r1((l.intervalSeconds * l.failureThreshold + l.promotionSeconds + l.ttlSeconds) * l.timeScale + l.marginSeconds);
+  return r1((detectionSeconds(l) + l.promotionSeconds + l.ttlSeconds) * l.timeScale + l.marginSeconds);
 }
 
 /** The window before the loss in which an acknowledged write may be lost: the measured lag plus the sample's age. */
@@ -119,7 +129,7 @@ export function evaluateRegionLoss(obs: RegionalObservation, records: readonly R
   const failedWritesAfter = after.filter(isFailure).length;
   return base(obs, records, [
     check(
-      `first write in the DR region within detection (${limits.intervalSeconds} s × ${limits.failureThreshold}) + promotion (${limits.promotionSeconds} s) + TTL (${limits.ttlSeconds} s), × ${limits.timeScale}, + ${limits.marginSeconds} s = ${bound} s`,
+      `first write in the DR region within detection (max of the health check ${limits.intervalSeconds} s × ${limits.failureThreshold} and the guard alarm ${limits.guardAlarmSeconds ?? 0} s) + promotion (${limits.promotionSeconds} s) + TTL (${limits.ttlSeconds} s), × ${limits.timeScale}, + ${limits.marginSeconds} s = ${bound} s`,
       recovery !== null && recovery <= bound,
       recovery === null ? 'no write succeeded' : `${r1(recovery)} s`,
     ),
@@ -166,7 +176,11 @@ export function evaluatePartition(obs: RegionalObservation, records: readonly Re
   return base(obs, records, [
     check('the primary keeps serving writes', writes.length > 0 && failedWrites === 0, `${failedWrites} of ${writes.length} writes failed during the partition`),
     check(`the lag alarm's condition is met (lag > ${m.scaledLagThresholdSeconds} s, the template's threshold scaled)`, m.lagAlarmConditionMet === true, `after ${m.lagAlarmAfterSeconds ?? '—'} s, lag ${m.lagAtAlarmSeconds ?? '—'} s`),
-    check('the DR side is not promoted (the guard saw the primary healthy)', m.guardSawPrimaryHealthy === true && m.drPromoted === false, `guard saw primary healthy: ${m.guardSawPrimaryHealthy}; promoted: ${m.drPromoted}`),
+    check(
+      'the DR side is not promoted: the runbook stops at its guard (the primary is not down)',
+      m.guardSawPrimaryHealthy === true && m.drPromoted === false && typeof m.runbookStoppedAt === 'string',
+      `health check saw the primary healthy: ${m.guardSawPrimaryHealthy}; runbook stopped at ${m.runbookStoppedAt ?? '— (it did not stop)'}; promoted: ${m.drPromoted}`,
+    ),
     check('no split brain: 0 writes accepted by the DR side', obs.splitBrainWrites === 0 && Number(m.directWritesToDr) > 0, `${obs.splitBrainWrites} accepted of ${m.directWritesToDr} sent straight to the DR region`),
     check('the replica catches up with every acknowledged write after the heal', m.acknowledgedWritesMissingOnDrAfterCatchUp === 0 && typeof m.catchUpSeconds === 'number', `${m.acknowledgedWritesMissingOnDrAfterCatchUp} missing, caught up after ${m.catchUpSeconds ?? '—'} s`),
     check('0 lost acknowledged writes', obs.lostAcknowledgedWrites === 0, `${obs.lostAcknowledgedWrites} lost`),

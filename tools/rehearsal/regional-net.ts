@@ -342,3 +342,52 @@ export class DnsStandIn {
     await closeServer(this.server);
   }
 }
+
+/**
+ * The DR region's external probe (a Synthetics canary) and its alarm, the runbook's guard: a run every `rateMs` asks
+ * the primary's endpoint for a 200 within `timeoutMs`; a failed run is a breaching datapoint (SuccessPercent below the
+ * threshold), and the alarm is in ALARM while the last `datapointsToAlarm` runs failed.
+ */
+export class ProbeAlarm {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly runs: boolean[] = [];
+  state: 'OK' | 'ALARM' = 'OK';
+  readonly events: DnsEvent[] = [];
+  onEvent: (e: DnsEvent) => void = () => undefined;
+
+  constructor(
+    private readonly url: string,
+    readonly settings: { readonly rateMs: number; readonly timeoutMs: number; readonly datapointsToAlarm: number },
+  ) {}
+
+  start(): void {
+    const run = async () => {
+      if (this.stopped) return;
+      let ok = false;
+      try {
+        const res = await fetch(this.url, { signal: AbortSignal.timeout(this.settings.timeoutMs) });
+        await res.arrayBuffer();
+        ok = res.status === 200;
+      } catch {
+        ok = false;
+      }
+      this.runs.push(ok);
+      const last = this.runs.slice(-this.settings.datapointsToAlarm);
+      const next = last.length === this.settings.datapointsToAlarm && last.every((r) => !r) ? 'ALARM' : 'OK';
+      if (next !== this.state) {
+        this.state = next;
+        const e = { at: Date.now(), what: `probe alarm ${next} (${this.settings.datapointsToAlarm} runs ${next === 'ALARM' ? 'failed' : 'not all failed'})` };
+        this.events.push(e);
+        this.onEvent(e);
+      }
+      if (!this.stopped) this.timer = setTimeout(() => void run(), this.settings.rateMs);
+    };
+    this.timer = setTimeout(() => void run(), this.settings.rateMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+}

@@ -23,7 +23,8 @@ import { LoadGenerator } from './load/generator';
 import { freePort, postgresBinDir, postgresServerUser } from '../local-servers';
 import { Abort, freePorts, Processes, sleep, tail, waitFor, type Managed } from './processes';
 import { buildService, isReady, startReplica, type Replica, type ServiceCommand } from './replicas';
-import { DnsStandIn, LinkProxy, type Region } from './regional-net';
+import { DnsStandIn, LinkProxy, ProbeAlarm, type Region } from './regional-net';
+import { probeAlarmFromTemplate, runbookFromTemplate, type ProbeAlarmSettings, type RunbookSettings } from './regional-runbook';
 import { dnsFailoverFromTemplate, lagAlarmFromTemplate, loadRegionalTemplates, serviceDesiredCount, type DnsFailoverSettings, type LagAlarmSettings, type Strategy } from './regional-template';
 import { containerEnvironment, healthCheckFromTemplate, type HealthCheckSettings } from './template';
 
@@ -254,6 +255,9 @@ export interface RegionalFacts {
   readonly primaryHealthCheck: HealthCheckSettings;
   readonly standbyHealthCheck: HealthCheckSettings;
   readonly stacks: readonly { name: string; template: import('../../constructs/checks/template').CfnTemplate; region?: string }[];
+  /** The failover runbook (SSM Automation document) and the alarm its guard asserts. */
+  readonly runbook: RunbookSettings;
+  readonly probeAlarm: ProbeAlarmSettings;
 }
 
 /** One sample of the replica's lag as RDS's ReplicaLag measures it on the replica: now() − last replayed commit. */
@@ -275,6 +279,7 @@ export class RegionalRig {
   linkToDr!: LinkProxy;
   regions!: Record<Region, RegionStack>;
   dns!: DnsStandIn;
+  probe!: ProbeAlarm;
   load!: LoadGenerator;
   facts!: RegionalFacts;
   readonly lag: LagSample[] = [];
@@ -302,6 +307,7 @@ export class RegionalRig {
     const t = loadRegionalTemplates(this.options.strategy);
     const dns = dnsFailoverFromTemplate(t.drSite, 'HaDrSite');
     const lagAlarm = lagAlarmFromTemplate(t.drSite, 'HaDrSite');
+    const runbook = runbookFromTemplate(t.drSite, 'HaDrSite');
     this.facts = {
       templateSource: t.source,
       dns,
@@ -311,11 +317,14 @@ export class RegionalRig {
       primaryHealthCheck: healthCheckFromTemplate(t.primary),
       standbyHealthCheck: healthCheckFromTemplate(t.drSite),
       stacks: t.stacks,
+      runbook,
+      probeAlarm: probeAlarmFromTemplate(t.drSite, runbook.primaryDownAlarm),
     };
     this.log(
       `from the template: ${dns.healthCheck} ${dns.type} ${dns.resourcePath} every ${dns.intervalSeconds} s, failure threshold ${dns.failureThreshold}, ` +
         `TTL ${dns.ttlSeconds} s; ${lagAlarm.alarm} > ${lagAlarm.thresholdSeconds} s for ${lagAlarm.datapointsToAlarm} of ${lagAlarm.evaluationPeriods} × ${lagAlarm.periodSeconds} s; ` +
-        `${this.facts.primaryTasks} primary tasks, ${this.facts.standbyTasks} standby tasks; time scale ${this.options.timeScale}`,
+        `${this.facts.primaryTasks} primary tasks, ${this.facts.standbyTasks} standby tasks; runbook ${runbook.document}: ${runbook.steps.map((x) => x.name).join(' → ')}; ` +
+        `guard alarm ${this.facts.probeAlarm.alarm}: probe every ${this.facts.probeAlarm.rateSeconds} s, ${this.facts.probeAlarm.datapointsToAlarm} failed runs; time scale ${this.options.timeScale}`,
     );
     this.service = buildService(path.join(this.dir, 'service'), this.log);
 
@@ -389,6 +398,12 @@ export class RegionalRig {
     this.dns.onEvent = (e) => this.log(`DNS: ${e.what}`);
     await this.dns.start(take());
 
+    // The external probe in the DR region watches the primary load balancer's readiness path (lib/dr-site-stack.ts);
+    // its 10 s answer deadline is scaled with everything else.
+    const pa = this.facts.probeAlarm;
+    this.probe = new ProbeAlarm(`${this.regions.primary.haproxy.url}${dns.resourcePath}`, { rateMs: this.scaled(pa.rateSeconds), timeoutMs: Math.max(100, this.scaled(10)), datapointsToAlarm: pa.datapointsToAlarm });
+    this.probe.onEvent = (e) => this.log(`guard alarm: ${e.what}`);
+    this.probe.start();
     this.sampleLag();
 
     this.load = new LoadGenerator({ baseUrl: `http://127.0.0.1:${this.dns.port}`, runId: `g${Date.now().toString(36)}`, timeoutMs: this.options.clientTimeoutMs, writeRatio: this.options.writeRatio });
@@ -478,6 +493,7 @@ export class RegionalRig {
     }
     void this.lagClient?.end().catch(() => undefined);
     void this.dns?.stop();
+    this.probe?.stop();
     void this.linkToPrimary?.close();
     void this.linkToDr?.close();
     for (const r of Object.values(this.regions ?? {})) void r.db?.close();

@@ -9,6 +9,61 @@ import type { RegionalObservation } from './regional-evaluate';
 import { RegionalPostgres, type PgNode, type RegionalRig } from './regional-rig';
 import type { Region } from './regional-net';
 import { sleep, waitFor } from './processes';
+import { executeRunbook, type StepActions, type StepRecord } from './regional-runbook';
+
+/**
+ * The runbook's steps against the local stand-ins. `promoted` is told when the replica accepts writes.
+ */
+function runbookActions(rig: RegionalRig, onPromoted: (at: number) => void): StepActions {
+  const standby = rig.regions.secondary;
+  const want = rig.facts.runbook.desiredCount;
+  return {
+    AssertPrimaryDown: async () => {
+      if (rig.probe.state !== 'ALARM') throw new Error(`${rig.facts.probeAlarm.alarm} is ${rig.probe.state}, not ALARM: the probe still reaches the primary`);
+      return `${rig.facts.probeAlarm.alarm} is in ALARM`;
+    },
+    ReadPrimaryHealthCheck: async () => `Route 53 health check: primary ${rig.dns.primaryHealthy ? 'healthy' : 'unhealthy'}${rig.dns.inverted ? ' (inverted)' : ''}`,
+    AssertPrimaryUnhealthy: async () => {
+      if (rig.dns.primaryHealthy) throw new Error('the Route 53 health check calls the primary healthy');
+      return 'the health check calls the primary unhealthy';
+    },
+    PromoteReplica: async () => {
+      await rig.pg.promote(rig.dr);
+      return 'pg_promote on dr';
+    },
+    WaitForPromotion: async () => {
+      await waitFor('dr to accept writes', async () => (!(await rig.pg.isInRecovery(rig.dr)) ? true : undefined), 60_000, 50);
+      onPromoted(Date.now());
+      return 'dr accepts writes';
+    },
+    RaiseMinimumCapacity: async () => `minimum capacity ${want} (no autoscaling stand-in: the slots below are the capacity)`,
+    ScaleService: async () => {
+      const missing = standby.slots.slice(0, want).filter((x) => !standby.tasks.has(x.name));
+      await Promise.all(missing.map((x) => rig.launch(standby, x)));
+      return missing.length === 0 ? `desiredCount ${want}: ${standby.tasks.size} tasks already run (warm standby)` : `desiredCount ${want}: started ${missing.length} tasks (pilot light)`;
+    },
+    WaitForTasks: async () => {
+      await Promise.all(standby.slots.slice(0, want).map((x) => rig.waitInRotation(standby, x.name)));
+      return `${want} tasks in service`;
+    },
+    ReadDnsHealthCheck: async () => `the failover record answers ${rig.dns.authoritative()}`,
+    AssertDnsFailedOver: async () => {
+      if (rig.dns.authoritative() !== 'secondary') throw new Error('the failover record still answers the primary');
+      return 'the failover record answers the standby';
+    },
+    OutputStandbyEndpoint: async () => `standby endpoint ${standby.haproxy.url}`,
+  };
+}
+
+async function runRunbook(rig: RegionalRig, force: boolean, step: (name: string, detail: string) => void): Promise<{ completed: boolean; promotedAt?: number; stoppedAt?: string }> {
+  let promotedAt: number | undefined;
+  let stoppedAt: string | undefined;
+  const completed = await executeRunbook(rig.facts.runbook, runbookActions(rig, (at) => (promotedAt = at)), force, (r: StepRecord) => {
+    if (!r.ok) stoppedAt = r.step;
+    step(`runbook ${r.step}`, r.detail);
+  });
+  return { completed, promotedAt, stoppedAt };
+}
 
 export interface Step {
   readonly step: string;
@@ -152,10 +207,11 @@ export async function partition(rig: RegionalRig): Promise<RegionalObservation> 
   }
   const lagAtAlarm = rig.lagAt(Date.now())?.lagSeconds ?? null;
   step('lag alarm', alarmAt === undefined ? 'condition NOT met before the deadline' : `condition met: lag ${lagAtAlarm?.toFixed(1)} s > ${thresholdSeconds} s in ${alarm.datapointsToAlarm} of ${alarm.evaluationPeriods} periods of ${periodMs / 1000} s`);
-  // The page asks for a failover; the runbook's guard decides.
+  // The lag alarm pages; the on-call starts the failover runbook without Force, and its guard decides.
   const healthy = rig.dns.primaryHealthy;
+  const run = await runRunbook(rig, false, step);
   const promoted = !(await rig.pg.isInRecovery(rig.dr));
-  step('guard', healthy ? 'refused: the health check still sees the primary healthy, so the primary is not down; no promotion' : 'primary unhealthy: the guard would promote');
+  step('guard', run.completed ? 'the runbook ran to the end: it promoted' : `the runbook stopped at ${run.stoppedAt}: no promotion`);
   await sleep(1000);
   await direct.stop();
   rig.linkToPrimary.heal();
@@ -190,6 +246,7 @@ export async function partition(rig: RegionalRig): Promise<RegionalObservation> 
       lagAtAlarmSeconds: lagAtAlarm === null ? null : round1(lagAtAlarm),
       scaledLagThresholdSeconds: thresholdSeconds,
       guardSawPrimaryHealthy: healthy,
+      runbookStoppedAt: run.stoppedAt ?? null,
       drPromoted: promoted || !(await rig.pg.isInRecovery(rig.dr)),
       directWritesToDr: direct.statuses.filter((s) => s.at >= faultAt && s.at < faultEndAt).length,
       directWritesRefused503: direct.statuses.filter((s) => s.at >= faultAt && s.at < faultEndAt && s.status === 503).length,
@@ -215,6 +272,8 @@ async function move(
   toRegion: Region,
   reattach: () => Promise<void>,
   step: (name: string, detail: string) => void,
+  /** Promote with the runbook (Force=true), or by hand (the document only fails over towards the DR region). */
+  viaRunbook: boolean,
 ): Promise<{ promotedAt: number; lagBytesAtPromotion: number }> {
   await rig.pg.setReadOnly(fromNode, true);
   step(`${label}: drain`, `${fromNode.name} read-only: writes answered 503 read_only, reads served`);
@@ -228,9 +287,17 @@ async function move(
   const lsn = await rig.pg.stopClean(fromNode);
   await waitFor(`${toNode.name} to receive ${lsn}`, async () => ((await rig.pg.received(toNode, lsn)) ? true : undefined), 30_000, 50);
   const lagBytes = 0;
-  await rig.pg.promote(toNode);
-  const promotedAt = Date.now();
-  step(`${label}: promote`, `${fromNode.name} stopped cleanly at ${lsn}; ${toNode.name} had received it and is promoted`);
+  step(`${label}: stopped`, `${fromNode.name} stopped cleanly at ${lsn}; ${toNode.name} has received it`);
+  let promotedAt: number;
+  if (viaRunbook) {
+    const run = await runRunbook(rig, true, step);
+    if (!run.completed || run.promotedAt === undefined) throw new Error(`the runbook (Force=true) stopped at ${run.stoppedAt}`);
+    promotedAt = run.promotedAt;
+  } else {
+    await rig.pg.promote(toNode);
+    promotedAt = Date.now();
+    step(`${label}: promote`, `pg_promote on ${toNode.name} (the runbook document fails over one way only; failback is by hand)`);
+  }
   await reattach();
   step(`${label}: reattach`, `${fromNode.name} streams from ${toNode.name}`);
   return { promotedAt, lagBytesAtPromotion: lagBytes };
@@ -251,7 +318,7 @@ export async function switchover(rig: RegionalRig): Promise<RegionalObservation>
     rig.regions.primary.db.flip({ host: '127.0.0.1', port: rig.node1.port });
     await rig.pg.restartAsStandby(rig.node0, rig.linkToDr.port, 'node0');
     await rig.pg.waitStreaming(rig.dr, 'node0');
-  }, step);
+  }, step, true);
   // The DR region writes now: a client that still reaches the primary region must be refused.
   primaryProbe.start();
   const drWriteAt = await waitFor('a write acknowledged in the DR region', () => rig.load.acks.find((a) => a.at >= out.promotedAt)?.at, 30_000, 50);
@@ -263,7 +330,7 @@ export async function switchover(rig: RegionalRig): Promise<RegionalObservation>
     rig.regions.primary.db.flip({ host: '127.0.0.1', port: rig.node0.port });
     await rig.pg.restartAsStandby(rig.dr, rig.linkToPrimary.port, RegionalPostgres.DR_NAME, { synchronous_standby_names: '' });
     await rig.pg.waitStreaming(rig.node0, RegionalPostgres.DR_NAME);
-  }, step);
+  }, step, false);
   drProbe.start();
   const backWriteAt = await waitFor('a write acknowledged in the primary region', () => rig.load.acks.find((a) => a.at >= back.promotedAt)?.at, 30_000, 50);
   step('writes in primary', `first acknowledged ${((backWriteAt - back.promotedAt) / 1000).toFixed(1)} s after the promotion`);
@@ -296,8 +363,9 @@ export async function switchover(rig: RegionalRig): Promise<RegionalObservation>
 }
 
 /**
- * Region loss: everything in the primary region dies at once (tasks, load balancer, both PostgreSQL servers). The
- * runbook: guard (health check failed threshold times), promote, scale, switch. Recovery is the first successful write
+ * Region loss: everything in the primary region dies at once (tasks, load balancer, both PostgreSQL servers, the WAL on
+ * the wire). The external probe's alarm pages; the on-call starts the runbook, which runs its guard (that alarm in
+ * ALARM, the Route 53 health check unhealthy), promotes, scales and checks the DNS switch. Recovery is the first successful write
  * in the DR region; lost writes are those the primary acknowledged but the replica had not received.
  */
 export async function regionLoss(rig: RegionalRig): Promise<RegionalObservation> {
@@ -315,20 +383,26 @@ export async function regionLoss(rig: RegionalRig): Promise<RegionalObservation>
   const lag = rig.lagAt(faultAt);
   const reader = known && rig.regions.secondary.tasks.size > 0 ? new DirectReader(rig.regions.secondary.haproxy.url, known.id, 100).start() : undefined;
   step('loss', `primary region killed (SIGKILL to its tasks, its load balancer, node0 and node1; WAL in flight on the link dropped); replica lag then ${lag?.lagSeconds?.toFixed(3) ?? 'unknown'} s`);
-  const guardAt = await waitFor('the health check to call the primary unhealthy', () => (!rig.dns.primaryHealthy ? Date.now() : undefined), dnsWaitMs(rig), 20);
-  step('guard', `health check failed ${rig.facts.dns.failureThreshold} times in a row: the primary is down`);
-  await reader?.stop();
-  await rig.pg.promote(rig.dr);
-  const promotedAt = Date.now();
-  // From now on the DR region writes: a client still pointed at the primary region must not get a write accepted.
-  const oldSide = new DirectWriter(rig.regions.primary.haproxy.url, 250).start();
-  step('promote', `pg_promote on dr took ${((promotedAt - guardAt) / 1000).toFixed(1)} s`);
-  const standby = rig.regions.secondary;
-  const missingTasks = standby.slots.slice(0, rig.facts.primaryTasks).filter((s) => !standby.tasks.has(s.name));
-  await Promise.all(missingTasks.map((s) => rig.launch(standby, s)));
-  await Promise.all(missingTasks.map((s) => rig.waitInRotation(standby, s.name)));
-  const scaledAt = Date.now();
-  step('scale', missingTasks.length === 0 ? `nothing to start: ${standby.tasks.size} standby tasks already run (warm standby)` : `started ${missingTasks.length} tasks (pilot light)`);
+  const unhealthyAt = await waitFor('the health check to call the primary unhealthy', () => (!rig.dns.primaryHealthy ? Date.now() : undefined), dnsWaitMs(rig), 20);
+  step('health check', `Route 53 stand-in: ${rig.facts.dns.failureThreshold} failures in a row, the record answers the standby`);
+  const pa = rig.facts.probeAlarm;
+  const pagedAt = await waitFor('the guard alarm (the page)', () => (rig.probe.state === 'ALARM' ? Date.now() : undefined), rig.scaled(pa.rateSeconds * (pa.datapointsToAlarm + 2)) + 10_000, 20);
+  step('page', `${pa.alarm} in ALARM: the on-call starts the runbook`);
+  // From the promotion on the DR region writes: a client still pointed at the primary region must not get a write accepted.
+  let oldSide: DirectWriter | undefined;
+  let readerStopped: Promise<void> | undefined;
+  const run = await runRunbook(rig, false, (name, detail) => {
+    step(name, detail);
+    // The last step before PromoteReplica: the standby's database is still read-only.
+    if (name === 'runbook AssertPrimaryUnhealthy') readerStopped = reader?.stop();
+    if (name === 'runbook WaitForPromotion' && !oldSide) oldSide = new DirectWriter(rig.regions.primary.haproxy.url, 250).start();
+  });
+  if (!run.completed || run.promotedAt === undefined) throw new Error(`the runbook stopped at ${run.stoppedAt}`);
+  const promotedAt = run.promotedAt;
+  await (readerStopped ?? reader?.stop());
+  oldSide ??= new DirectWriter(rig.regions.primary.haproxy.url, 250).start();
+  const tasksStarted = rig.regions.secondary.tasks.size - rig.facts.standbyTasks;
+  const scaledAt = steps.find((x) => x.step === 'runbook WaitForTasks')?.at ?? promotedAt;
   const switchedAt = await waitClientsIn(rig, 'secondary', dnsWaitMs(rig));
   step('switch', 'the record answers the standby; clients\' cached answer expired and they reach it');
   const firstWriteAt = await waitFor('the first write acknowledged in the DR region', () => rig.load.acks.find((a) => a.at >= faultAt)?.at, 60_000, 20);
@@ -350,11 +424,12 @@ export async function regionLoss(rig: RegionalRig): Promise<RegionalObservation>
     replicationLagSeconds: lag?.lagSeconds ?? null,
     lagSampleAgeMs: lag === undefined ? null : faultAt - lag.at,
     measured: {
-      detectionSeconds: round1((guardAt - faultAt) / 1000),
-      promotionSeconds: round1((promotedAt - guardAt) / 1000),
+      detectionSeconds: round1((unhealthyAt - faultAt) / 1000),
+      guardAlarmSeconds: round1((pagedAt - faultAt) / 1000),
+      promotionSeconds: round1((promotedAt - pagedAt) / 1000),
       scaleSeconds: round1((scaledAt - promotedAt) / 1000),
       clientsMovedSeconds: round1((switchedAt - faultAt) / 1000),
-      tasksStarted: missingTasks.length,
+      tasksStarted,
       writesToLostRegion: oldSide.statuses.length,
       // Warm standby: reads answered by the DR region while its database was still a read-only replica.
       readOnlyReadsBeforePromotion: reader ? reader.ok : null,

@@ -45,6 +45,10 @@ describe('region loss', () => {
     expect(recoveryBoundSeconds(limits)).toBe(39.5);
   });
 
+  it('takes the guard alarm as detection when it is slower than the health check: (180 + 600 + 60) × 0.05 + 5 = 47 s', () => {
+    expect(recoveryBoundSeconds({ ...limits, guardAlarmSeconds: 180 })).toBe(47);
+  });
+
   it('passes with recovery inside the bound, reads served meanwhile and the one lost write inside the lag window, listed', () => {
     const r = evaluateRegionLoss(lossObs(), lossRecords, limits);
     expect(r.status).toBe('pass');
@@ -101,6 +105,7 @@ const partitionObs = (measured: Record<string, number | boolean | null> = {}, ov
     lagAtAlarmSeconds: 14,
     scaledLagThresholdSeconds: 5,
     guardSawPrimaryHealthy: true,
+    runbookStoppedAt: 'AssertPrimaryDown',
     drPromoted: false,
     directWritesToDr: 70,
     catchUpSeconds: 0.2,
@@ -119,6 +124,7 @@ describe('partition between the regions', () => {
   it('fails on split brain: a write accepted by the DR side, or the DR side promoted', () => {
     expect(evaluatePartition(partitionObs({}, { splitBrainWrites: 1 }), allOk).status).toBe('fail');
     expect(evaluatePartition(partitionObs({ drPromoted: true }), allOk).status).toBe('fail');
+    expect(evaluatePartition(partitionObs({ runbookStoppedAt: null }), allOk).status).toBe('fail');
   });
 
   it('fails when the alarm condition was not met, or the primary stopped serving writes', () => {
