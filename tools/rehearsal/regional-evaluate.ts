@@ -215,14 +215,14 @@ export function compareWithReport(row: ReportRow, loss: RegionalResult, timeScal
       report: row.detectSeconds,
       rehearsal: detection,
       rehearsalInTemplateTime: detection === null ? null : r1(detection / timeScale),
-      why: 'both read the health check (interval × failure threshold) or the canary; the rehearsal adds up to one interval of phase and the probe timeout',
+      why: 'both read the Route 53 health check (interval × failure threshold); the rehearsal measures when its checker saw the third failure, which depends on the phase of the probes'
     },
     {
       figure: 'recover (s)',
       report: row.recoverSeconds,
       rehearsal: loss.recoverySeconds,
       rehearsalInTemplateTime: loss.recoverySeconds === null ? null : r1(loss.recoverySeconds / timeScale),
-      why: 'the report assumes minutes for promoting an RDS cross-region replica (and, for pilot light, deploying the service); pg_promote on loopback takes a fraction of a second and is not scaled, so the template-time figure is a lower bound for AWS',
+      why: 'the report adds detection, the runbook guard\'s alarm, an assumed RDS promotion, scaling and the DNS TTL in series; the rehearsal promotes with pg_promote on loopback (a fraction of a second, not scaled), and clients reached the standby while the guard waited (Route 53 fails over at detection), so its figure is the guard alarm plus the promotion'
     },
     {
       figure: 'RPO (s)',
