@@ -338,6 +338,12 @@ export async function switchover(rig: RegionalRig): Promise<RegionalObservation>
     () => step('redundancy', 'node1 is node0\'s synchronous standby again'),
     () => step('redundancy', 'node1 did NOT become synchronous again within 30 s'),
   );
+  // Back to the standby's designed size (the template's DesiredCount): a pilot light runs no task until the next failover.
+  const standby = rig.regions.secondary;
+  const extra = [...standby.tasks.values()].filter((t) => !standby.slots.slice(0, rig.facts.standbyTasks).some((x) => x.name === t.slot.name));
+  for (const t of extra) rig.procs.signal(t.process, 'SIGTERM');
+  await Promise.all(extra.map((t) => t.process.exited));
+  if (extra.length > 0) step('scale back', `${extra.length} standby tasks stopped: the DR service is back at DesiredCount ${rig.facts.standbyTasks}`);
   await sleep(3000);
   await drProbe.stop();
   const to = Date.now();
