@@ -409,8 +409,11 @@ export async function regionLoss(rig: RegionalRig): Promise<RegionalObservation>
   oldSide ??= new DirectWriter(rig.regions.primary.haproxy.url, 250).start();
   const tasksStarted = rig.regions.secondary.tasks.size - rig.facts.standbyTasks;
   const scaledAt = steps.find((x) => x.step === 'runbook WaitForTasks')?.at ?? promotedAt;
-  const switchedAt = await waitClientsIn(rig, 'secondary', dnsWaitMs(rig));
-  step('switch', 'the record answers the standby; clients\' cached answer expired and they reach it');
+  await waitClientsIn(rig, 'secondary', dnsWaitMs(rig));
+  // When the clients' cached answer expired (the DNS stand-in's event), which may be long before the runbook ended.
+  const switchedAt = rig.dns.events.find((e) => e.at >= faultAt && e.what.includes('now reach the secondary'))?.at ?? Date.now();
+  steps.push({ step: 'switch', at: switchedAt, detail: 'the record answers the standby; clients\' cached answer expired and they reach it' });
+  steps.sort((x, y) => x.at - y.at);
   const firstWriteAt = await waitFor('the first write acknowledged in the DR region', () => rig.load.acks.find((a) => a.at >= faultAt)?.at, 60_000, 20);
   step('first write', `${((firstWriteAt - faultAt) / 1000).toFixed(1)} s after the loss`);
   await sleep(4000);
