@@ -1,6 +1,7 @@
 import { Annotations, CfnOutput, Duration, Fn, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -120,6 +121,20 @@ export class DrSiteStack extends Stack {
       image: props.image,
     });
     this.replica.allowConnectionsFrom(this.service.serviceSecurityGroup, 'PostgreSQL from the standby service tasks');
+    // Secrets Manager decrypts a secret with the caller's permission on its key
+    // (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html#security-encryption-authz),
+    // and the secret's grantRead cannot grant a key imported by ARN: both roles get kms:Decrypt on the DR key here,
+    // through Secrets Manager of this region and for this secret only (its encryption context), not the backups.
+    const decryptSecret = new iam.PolicyStatement({
+      sid: 'DecryptTheReplicaSecret',
+      actions: ['kms:Decrypt'],
+      resources: [dr.replicationKeyArn],
+      conditions: {
+        StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com`, 'kms:EncryptionContext:SecretARN': secret.secretArn },
+      },
+    });
+    this.service.taskDefinition.obtainExecutionRole().addToPrincipalPolicy(decryptSecret);
+    this.service.taskDefinition.taskRole.addToPrincipalPolicy(decryptSecret);
     if (!warm) {
       Validations.of(this.service.service).acknowledge({
         id: 'Resilience-ServiceTasksPerZone',
