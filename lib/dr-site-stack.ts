@@ -187,13 +187,13 @@ export class DrSiteStack extends Stack {
     const url = Fn.join('', [`${scheme}://`, primary.loadBalancerDnsName, HEALTH_PATHS.ready]);
     this.primaryProbe = new ExternalProbe(this, 'PrimaryProbe', {
       url,
-      // The certificate is for the record name, not the load balancer's DNS name: ask for that name (Host and SNI).
-      hostname: config.certificateArn && config.dns ? config.dns.recordName : undefined,
+      // Ask by the name users call (Host, and SNI over HTTPS): the certificate is for it, not the load balancer's name.
+      hostname: config.dns?.recordName,
       rate: Duration.minutes(DrSiteStack.CANARY_RATE_MINUTES),
       failuresToAlarm: DrSiteStack.CANARY_FAILURES_TO_ALARM,
       topic: this.alarmTopic.topic,
       watchedRegion: primary.region,
-      runbook: 'docs/disaster-recovery.md ("Lost region"), before promoting anything',
+      runbook: 'this alarm is the guard of the failover runbook (output FailoverCommand, docs/failover-runbook.md)',
     });
 
     new CfnOutput(this, 'ReplicaIdentifier', { value: this.replica.identifier, description: 'Identifier of the cross-region read replica (aws rds promote-read-replica)' });
