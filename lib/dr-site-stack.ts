@@ -1,6 +1,7 @@
 import { Annotations, CfnOutput, Duration, Fn, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -120,6 +121,20 @@ export class DrSiteStack extends Stack {
       image: props.image,
     });
     this.replica.allowConnectionsFrom(this.service.serviceSecurityGroup, 'PostgreSQL from the standby service tasks');
+    // Secrets Manager decrypts a secret with the caller's permission on its key
+    // (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html#security-encryption-authz),
+    // and the secret's grantRead cannot grant a key imported by ARN: both roles get kms:Decrypt on the DR key here,
+    // through Secrets Manager of this region and for this secret only (its encryption context), not the backups.
+    const decryptSecret = new iam.PolicyStatement({
+      sid: 'DecryptTheReplicaSecret',
+      actions: ['kms:Decrypt'],
+      resources: [dr.replicationKeyArn],
+      conditions: {
+        StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com`, 'kms:EncryptionContext:SecretARN': secret.secretArn },
+      },
+    });
+    this.service.taskDefinition.obtainExecutionRole().addToPrincipalPolicy(decryptSecret);
+    this.service.taskDefinition.taskRole.addToPrincipalPolicy(decryptSecret);
     if (!warm) {
       Validations.of(this.service.service).acknowledge({
         id: 'Resilience-ServiceTasksPerZone',
@@ -172,13 +187,13 @@ export class DrSiteStack extends Stack {
     const url = Fn.join('', [`${scheme}://`, primary.loadBalancerDnsName, HEALTH_PATHS.ready]);
     this.primaryProbe = new ExternalProbe(this, 'PrimaryProbe', {
       url,
-      // The certificate is for the record name, not the load balancer's DNS name: ask for that name (Host and SNI).
-      hostname: config.certificateArn && config.dns ? config.dns.recordName : undefined,
+      // Ask by the name users call (Host, and SNI over HTTPS): the certificate is for it, not the load balancer's name.
+      hostname: config.dns?.recordName,
       rate: Duration.minutes(DrSiteStack.CANARY_RATE_MINUTES),
       failuresToAlarm: DrSiteStack.CANARY_FAILURES_TO_ALARM,
       topic: this.alarmTopic.topic,
       watchedRegion: primary.region,
-      runbook: 'docs/disaster-recovery.md ("Lost region"), before promoting anything',
+      runbook: 'this alarm is the guard of the failover runbook (output FailoverCommand, docs/failover-runbook.md)',
     });
 
     new CfnOutput(this, 'ReplicaIdentifier', { value: this.replica.identifier, description: 'Identifier of the cross-region read replica (aws rds promote-read-replica)' });

@@ -9,6 +9,7 @@ import { newEncryptionKey } from '../common/encryption-key';
 import { allowCloudWatchLogsToUseKey } from '../common/log-encryption';
 import { stackInstanceSuffix } from '../common/stack-instance';
 import { checkInt } from '../common/validate';
+import { enhancedMonitoringRole } from './enhanced-monitoring';
 
 export interface CrossRegionReplicaProps {
   /** Network of this (the replica's) region. */
@@ -167,6 +168,9 @@ export class CrossRegionReplica extends Construct {
       enablePerformanceInsights: true,
       performanceInsightsKmsKeyId: key.keyArn,
       enableCloudwatchLogsExports: LOG_EXPORTS,
+      // OS metrics every 60 s, as the source has: a promoted replica is the primary database.
+      monitoringInterval: 60,
+      monitoringRoleArn: enhancedMonitoringRole(this).roleArn,
     });
     this.instance.applyRemovalPolicy(RemovalPolicy.SNAPSHOT);
     this.logGroups.forEach((group) => this.instance.node.addDependency(group));

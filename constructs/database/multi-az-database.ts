@@ -1,4 +1,4 @@
-import { Annotations, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,6 +8,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { allowCloudWatchLogsToUseKey } from '../common/log-encryption';
+import { enhancedMonitoringRole } from './enhanced-monitoring';
 import { checkInt } from '../common/validate';
 import { newEncryptionKey } from '../common/encryption-key';
 import { stackInstanceSuffix } from '../common/stack-instance';
@@ -321,15 +322,7 @@ export class MultiAzDatabase extends Construct {
         }),
     );
 
-    const monitoringRole = new iam.Role(this, 'MonitoringRole', {
-      assumedBy: new iam.ServicePrincipal('monitoring.rds.amazonaws.com'),
-      description: 'Lets RDS enhanced monitoring publish OS metrics to CloudWatch Logs',
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonRDSEnhancedMonitoringRole')],
-    });
-    Validations.of(monitoringRole).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
-      reason: 'AmazonRDSEnhancedMonitoringRole is the policy RDS documents for enhanced monitoring; it only writes to the RDSOSMetrics log group',
-    });
+    const monitoringRole = enhancedMonitoringRole(this);
 
     if (deployment === MultiAzDeployment.INSTANCE) {
       const instance = this.createInstance({

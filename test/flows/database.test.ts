@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect } from 'vitest';
 import { check, flow, FlowRow, Verdict } from './flow-table';
 import { PolicyWorld, stemOf } from './policy-world';
-import { clusterDeployment, synthWorlds, Worlds } from './worlds';
+import { clusterDeployment, synthWorlds, warmStandbyWithDns, Worlds } from './worlds';
 
 /**
  * Flow proof: AWS Backup backs the database up, copies each backup into the DR stack's vault with the DR key,
@@ -182,8 +182,15 @@ describe('flow: backups, the DR copy, the restore test and monitoring', () => {
 
   flow('rds-monitoring', async (row) => {
     const verdicts: Verdict[] = [];
-    for (const d of deployments) {
-      const world = d.worlds.primary;
+    // The primary (instance and cluster) and the cross-region read replica of the standby site, which becomes the
+    // primary database when promoted.
+    const site = synthWorlds(warmStandbyWithDns()).drSite!;
+    const monitored = [
+      ...deployments.map((d) => ({ world: d.worlds.primary, dbId: d.dbId })),
+      { world: site, dbId: site.idsOf('AWS::RDS::DBInstance')[0]! },
+    ];
+    for (const d of monitored) {
+      const world = d.world;
       const roleId = getAttId(world.resource(d.dbId).Properties!.MonitoringRoleArn);
       namesRole(row, roleId);
       // Enhanced Monitoring writes to the RDSOSMetrics log group, one stream per resource ID (RDS user guide,

@@ -1,5 +1,5 @@
 import { anonymousPrincipal } from '@cloud-copilot/iam-simulate';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import { asRole, check, flow, type FlowRow, type Verdict } from './flow-table';
 import { ACCOUNT, globMatches, OTHER_ACCOUNT, PolicyWorld, stemOf } from './policy-world';
 import { synthWorlds, warmStandbyWithDns } from './worlds';
@@ -77,30 +77,41 @@ describe('flow: the standby site serves from the DR region', () => {
   flow('dr-task-read-secret', (row) => readSecret(row, 'task'));
 
   const viaSecrets = () => ({ 'kms:ViaService': `secretsmanager.${site.region}.amazonaws.com` });
-  const decryptReplicaSecret = (roleId: string) => {
-    const { key } = primarySecret();
-    // Secrets Manager decrypts a secret value with the caller's permission on its key (Secrets Manager user guide,
-    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html#security-encryption-authz).
-    return check(`${roleId} kms:Decrypt ${stemOf(key)} through Secrets Manager`, {
-      principal: site.getAtt(roleId, 'Arn'),
-      action: 'kms:Decrypt',
-      resource: dr.getAtt(key, 'Arn'),
-      context: viaSecrets(),
-      identityPolicies: site.identityPoliciesOf(roleId),
-      resourcePolicy: dr.keyPolicyOf(key),
-    });
+  /** Secrets Manager decrypts with the encryption context SecretARN = the secret's ARN (its user guide, as above). */
+  const viaSecretsFor = (secretArn: string) => ({ ...viaSecrets(), 'kms:EncryptionContext:SecretARN': secretArn });
+  const decryptSecretKey = async (row: FlowRow, by: 'execution' | 'task') => {
+    const td = taskDefinition();
+    const role = roleOf(row, by === 'execution' ? td.executionRole : td.taskRole);
+    const { key, replicaArn } = primarySecret();
+    namedIn(row, 'on', key);
+    return [
+      await check(`${role} kms:Decrypt ${stemOf(key)} through Secrets Manager for the replica secret`, {
+        principal: site.getAtt(role, 'Arn'),
+        action: 'kms:Decrypt',
+        resource: dr.getAtt(key, 'Arn'),
+        context: viaSecretsFor(replicaArn),
+        identityPolicies: site.identityPoliciesOf(role),
+        resourcePolicy: dr.keyPolicyOf(key),
+      }),
+    ];
   };
+  // Found by this file (it was a defect: Secret.fromSecretAttributes' grantRead cannot grant an imported key, so ECS
+  // could not inject DB_SECRET and the tasks would not start); lib/dr-site-stack.ts grants it.
+  flow('dr-exec-secret-key', (row) => decryptSecretKey(row, 'execution'));
+  flow('dr-task-secret-key', (row) => decryptSecretKey(row, 'task'));
 
-  it('KNOWN DEFECT (reported): the standby task cannot decrypt the replica secret, whose DR key leaves use to IAM and no role of HaDrSite is granted it', async () => {
-    // GetSecretValue of a secret under a customer managed key needs kms:Decrypt on that key for the caller, and ECS
-    // injects DB_SECRET with the execution role (ECS developer guide, "Pass Secrets Manager secrets through Amazon ECS
-    // environment variables"). The DR key's policy delegates to the account's IAM policies (and lets Secrets Manager
-    // encrypt only); Secret.fromSecretAttributes' grantRead wraps the role in a ViaServicePrincipal, which takes no
-    // statement, and an imported key takes none either, so neither role gets one. When lib/dr-site-stack.ts grants it,
-    // this test fails: replace it with rows dr-exec-secret-key and dr-task-secret-key (allowed) in docs/flows.md.
+  flow('dr-secret-key-only-for-the-secret', async (row) => {
     const { executionRole, taskRole } = taskDefinition();
-    const verdicts = [await decryptReplicaSecret(executionRole), await decryptReplicaSecret(taskRole)];
-    for (const v of verdicts) expect(v.result, v.label).toBe('ImplicitlyDenied');
+    const { key, replicaArn } = primarySecret();
+    const verdicts: Verdict[] = [];
+    for (const role of [executionRole, taskRole].map((r) => roleOf(row, r))) {
+      const base = { principal: site.getAtt(role, 'Arn'), action: 'kms:Decrypt', resource: dr.getAtt(key, 'Arn'), identityPolicies: site.identityPoliciesOf(role), resourcePolicy: dr.keyPolicyOf(key) };
+      // Directly (not through Secrets Manager), through Secrets Manager of another region, or for another secret.
+      verdicts.push(await check(`${role} kms:Decrypt ${stemOf(key)} directly`, { ...base, context: { 'kms:EncryptionContext:SecretARN': replicaArn } }));
+      verdicts.push(await check(`${role} kms:Decrypt ${stemOf(key)} via Secrets Manager of ${primary.region}`, { ...base, context: { 'kms:ViaService': `secretsmanager.${primary.region}.amazonaws.com`, 'kms:EncryptionContext:SecretARN': replicaArn } }));
+      verdicts.push(await check(`${role} kms:Decrypt ${stemOf(key)} for another secret`, { ...base, context: viaSecretsFor(`arn:aws:secretsmanager:${site.region}:${ACCOUNT}:secret:other-AbCdEf`) }));
+    }
+    return verdicts;
   });
 
   flow('dr-task-no-other-secrets', async (row) => {
