@@ -274,6 +274,10 @@ describe('dns failover (warm standby with a hosted zone and a certificate per re
     expect(JSON.stringify(canary.Properties.RunConfig.EnvironmentVariables)).toContain('api.example.com');
   });
 
+  it('matches the snapshot (the fullest standby site: warm standby, DNS failover, a certificate per region)', () => {
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+
   it('serves HTTPS in both regions with the certificate of each region', () => {
     Template.fromStack(built.primary).hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Protocol: 'HTTPS', Certificates: [{ CertificateArn: Match.stringLikeRegexp(':us-east-1:') }],
