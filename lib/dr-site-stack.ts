@@ -1,7 +1,6 @@
 import { Annotations, CfnOutput, Duration, Fn, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -12,8 +11,8 @@ import {
   DnsFailover,
   ExternalProbe,
   InfrastructureAlarms,
-  RegionFailoverRunbook,
   MultiAzNetwork,
+  RegionFailoverRunbook,
   ResilientFargateService,
   ServiceDashboard,
   SloAlarms,
@@ -110,6 +109,8 @@ export class DrSiteStack extends Stack {
     });
 
     const warm = config.dr.strategy === 'warm-standby';
+    // What the primary serves, which the probe and the health check ask for.
+    const protocol = config.certificateArn ? 'HTTPS' : 'HTTP';
     this.service = addService(this, {
       config,
       network: this.network,
@@ -121,20 +122,6 @@ export class DrSiteStack extends Stack {
       image: props.image,
     });
     this.replica.allowConnectionsFrom(this.service.serviceSecurityGroup, 'PostgreSQL from the standby service tasks');
-    // Secrets Manager decrypts a secret with the caller's permission on its key
-    // (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html#security-encryption-authz),
-    // and the secret's grantRead cannot grant a key imported by ARN: both roles get kms:Decrypt on the DR key here,
-    // through Secrets Manager of this region and for this secret only (its encryption context), not the backups.
-    const decryptSecret = new iam.PolicyStatement({
-      sid: 'DecryptTheReplicaSecret',
-      actions: ['kms:Decrypt'],
-      resources: [dr.replicationKeyArn],
-      conditions: {
-        StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com`, 'kms:EncryptionContext:SecretARN': secret.secretArn },
-      },
-    });
-    this.service.taskDefinition.obtainExecutionRole().addToPrincipalPolicy(decryptSecret);
-    this.service.taskDefinition.taskRole.addToPrincipalPolicy(decryptSecret);
     if (!warm) {
       Validations.of(this.service.service).acknowledge({
         id: 'Resilience-ServiceTasksPerZone',
@@ -183,8 +170,7 @@ export class DrSiteStack extends Stack {
 
     // Monitoring from outside the region it watches: a canary here probes the primary's readiness endpoint every
     // minute; its alarm pages through this region's topic, so the page still goes out when the primary region is gone.
-    const scheme = config.certificateArn ? 'https' : 'http';
-    const url = Fn.join('', [`${scheme}://`, primary.loadBalancerDnsName, HEALTH_PATHS.ready]);
+    const url = Fn.join('', [`${protocol.toLowerCase()}://`, primary.loadBalancerDnsName, HEALTH_PATHS.ready]);
     this.primaryProbe = new ExternalProbe(this, 'PrimaryProbe', {
       url,
       // Ask by the name users call (Host, and SNI over HTTPS): the certificate is for it, not the load balancer's name.
@@ -210,7 +196,7 @@ export class DrSiteStack extends Stack {
         recordName: config.dns.recordName,
         primaryDnsName: primary.loadBalancerDnsName,
         secondaryDnsName: this.service.loadBalancer.loadBalancerDnsName,
-        healthCheck: { path: HEALTH_PATHS.ready, protocol: config.certificateArn ? 'HTTPS' : 'HTTP' },
+        healthCheck: { path: HEALTH_PATHS.ready, protocol },
       });
       new CfnOutput(this, 'RecordName', { value: config.dns.recordName, description: 'Name users call: Route 53 answers with the primary load balancer while it is healthy, else the standby' });
       new CfnOutput(this, 'PrimaryHealthCheckId', { value: this.dnsFailover.healthCheck.healthCheckId, description: 'Route 53 health check on the primary (aws route53 get-health-check-status)' });

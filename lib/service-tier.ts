@@ -1,8 +1,9 @@
 import * as path from 'node:path';
-import { Duration, IgnoreMode, Validations } from 'aws-cdk-lib';
+import { Duration, IgnoreMode, Resource, Stack, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -113,12 +114,35 @@ export function addService(scope: Construct, options: ServiceTierOptions): Resil
     }),
   });
   database.secret.grantRead(service.taskDefinition.taskRole);
+  grantImportedSecretKey(service, database.secret);
   Validations.of(service.taskDefinition).acknowledge({
     id: 'AwsSolutions::AwsSolutions-ECS2',
     reason:
       'the environment holds only NODE_ENV, PORT, DB_HOST, DB_PORT, DB_NAME, DB_TLS, DB_SECRET_ARN (the ARN of the secret, not its value) and DB_POOL_MAX, which are not secret; the database credentials reach the container as the ECS secret DB_SECRET from Secrets Manager',
   });
   return service;
+}
+
+/**
+ * Secrets Manager decrypts a secret with the caller's permission on its key
+ * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html#security-encryption-authz).
+ * `grantRead` puts that permission in the key's policy, which an imported key (the DR key, read by ARN) does not let it
+ * change, and adds nothing to the roles: so for an imported key both roles get kms:Decrypt here, through Secrets
+ * Manager of this region and for this secret only (its encryption context).
+ */
+function grantImportedSecretKey(service: ResilientFargateService, secret: secretsmanager.ISecret): void {
+  const key = secret.encryptionKey;
+  if (!key || Resource.isOwnedResource(key)) return;
+  const statement = new iam.PolicyStatement({
+    sid: 'DecryptTheSecret',
+    actions: ['kms:Decrypt'],
+    resources: [key.keyArn],
+    conditions: {
+      StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(service).region}.amazonaws.com`, 'kms:EncryptionContext:SecretARN': secret.secretArn },
+    },
+  });
+  service.taskDefinition.obtainExecutionRole().addToPrincipalPolicy(statement);
+  service.taskDefinition.taskRole.addToPrincipalPolicy(statement);
 }
 
 /**
