@@ -96,7 +96,7 @@ describe('flow: the standby site serves from the DR region', () => {
     ];
   };
   // Found by this file (it was a defect: Secret.fromSecretAttributes' grantRead cannot grant an imported key, so ECS
-  // could not inject DB_SECRET and the tasks would not start); lib/dr-site-stack.ts grants it.
+  // could not inject DB_SECRET and the tasks would not start); lib/service-tier.ts grants it for any secret under an imported key.
   flow('dr-exec-secret-key', (row) => decryptSecretKey(row, 'execution'));
   flow('dr-task-secret-key', (row) => decryptSecretKey(row, 'task'));
 
