@@ -140,7 +140,8 @@ export function lostRegionRecovery(stacks: readonly LoadedStack[], databases: re
   const standbyServices = [...drStacks].flatMap(services);
   const primaryServices = stacks.filter((s) => !drStacks.has(s) && (primaryRegion === undefined || s.region === undefined || s.region === primaryRegion)).flatMap(services);
 
-  const detection = detectionTerm(stacks, primaryRegion);
+  const canaries = canaryDetections(stacks, primaryRegion);
+  const detection = detectionTerm(stacks, primaryRegion, canaries);
   const dns = dnsTerm(stacks);
 
   if (replicas.length > 0) {
@@ -151,7 +152,7 @@ export function lostRegionRecovery(stacks: readonly LoadedStack[], databases: re
       standbyServices.length === 0
         ? 'no ECS service in its stack'
         : standbyServices.map((s) => `${s.stack.name}/${s.id} DesiredCount ${s.desiredText}`).join(', ');
-    const guard = guardTerm(stacks, drStacks, primaryRegion, detection);
+    const guard = guardTerm(drStacks, canaries, detection);
     const rto = [detection, ...(guard ? [guard] : []), promotionTerm(replicas), scalingTerm(strategy, standbyServices, primaryServices), dns];
     const rpo = replicaRpoTerm(replicas);
     return {
@@ -265,7 +266,7 @@ function services(stack: LoadedStack): Service[] {
 const file = (stack: LoadedStack) => stack.templateFile;
 
 /** A Route 53 health check (failover detection), else a canary outside the primary region with a paging alarm, else manual. */
-function detectionTerm(stacks: readonly LoadedStack[], primaryRegion: string | undefined): RecoveryTerm {
+function detectionTerm(stacks: readonly LoadedStack[], primaryRegion: string | undefined, canaries: readonly CanaryDetection[]): RecoveryTerm {
   const checks: Array<RecoveryTerm & { rank: number }> = [];
   for (const stack of stacks) {
     for (const [id, check] of resourcesOfType(stack.template, 'AWS::Route53::HealthCheck')) {
@@ -298,7 +299,6 @@ function detectionTerm(stacks: readonly LoadedStack[], primaryRegion: string | u
     return best;
   }
 
-  const canaries = canaryDetections(stacks, primaryRegion);
   if (canaries.length > 0) {
     const { alarmId: _alarm, stack: _stack, ...fastest } = [...canaries].sort((a, b) => a.seconds! - b.seconds!)[0];
     return fastest;
@@ -313,8 +313,10 @@ function detectionTerm(stacks: readonly LoadedStack[], primaryRegion: string | u
 }
 
 /** Canaries outside the primary region with a paging alarm on their SuccessPercent, each with its detection time. */
-function canaryDetections(stacks: readonly LoadedStack[], primaryRegion: string | undefined): Array<RecoveryTerm & { alarmId: string; stack: LoadedStack }> {
-  const canaries: Array<RecoveryTerm & { alarmId: string; stack: LoadedStack }> = [];
+type CanaryDetection = RecoveryTerm & { alarmId: string; stack: LoadedStack };
+
+function canaryDetections(stacks: readonly LoadedStack[], primaryRegion: string | undefined): CanaryDetection[] {
+  const canaries: CanaryDetection[] = [];
   for (const stack of stacks) {
     const { template } = stack;
     for (const [canaryId, canary] of resourcesOfType(template, 'AWS::Synthetics::Canary')) {
@@ -361,8 +363,7 @@ function canaryDetections(stacks: readonly LoadedStack[], primaryRegion: string 
  * ALARM cannot start before that alarm fires: when the alarm is slower than `detection`, the difference is a term.
  * The on-call person's reaction to the page, before starting the runbook, is not counted.
  */
-function guardTerm(stacks: readonly LoadedStack[], drStacks: ReadonlySet<LoadedStack>, primaryRegion: string | undefined, detection: RecoveryTerm): RecoveryTerm | undefined {
-  const canaries = canaryDetections(stacks, primaryRegion);
+function guardTerm(drStacks: ReadonlySet<LoadedStack>, canaries: readonly CanaryDetection[], detection: RecoveryTerm): RecoveryTerm | undefined {
   for (const stack of drStacks) {
     for (const [docId, doc] of resourcesOfType(stack.template, 'AWS::SSM::Document')) {
       const p = props(doc);
